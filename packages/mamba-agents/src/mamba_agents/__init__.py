@@ -1,0 +1,63 @@
+"""Mamba Agents: a plugin-based AI agent framework on pydantic-ai.
+
+Names are loaded on first use so that ``import mamba_agents`` stays light (no plugin, openai, tiktoken,
+jinja2 or mcp import).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+_EXPORTS: dict[str, str] = {
+    "Agent": "mamba_agents.agent",
+    "AgentConfig": "mamba_agents.agent",
+    "AgentResult": "mamba_agents.agent",
+    "AgentSettings": "mamba_agents.config",
+    "CompactionConfig": "mamba_agents.context",
+    "CompactionResult": "mamba_agents.context",
+    "ContextState": "mamba_agents.context",
+    "CostBreakdown": "mamba_agents.tokens",
+    "UsageRecord": "mamba_agents.tokens",
+    "TokenUsage": "mamba_agents.tokens",
+    "PromptConfig": "mamba_agents.prompts",
+    "PromptManager": "mamba_agents.prompts",
+    "PromptTemplate": "mamba_agents.prompts",
+    "TemplateConfig": "mamba_agents.prompts",
+    "Workflow": "mamba_agents.workflows",
+    "WorkflowConfig": "mamba_agents.workflows",
+    "WorkflowHooks": "mamba_agents.workflows",
+    "WorkflowResult": "mamba_agents.workflows",
+    "WorkflowState": "mamba_agents.workflows",
+    "WorkflowStep": "mamba_agents.workflows",
+    "MCPClientManager": "mamba_agents.mcp",
+    "MCPServerConfig": "mamba_agents.mcp",
+    "MCPAuthConfig": "mamba_agents.mcp",
+    "hookimpl": "mamba_agents.plugins",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mamba_agents' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:
+    from mamba_agents.agent import Agent, AgentConfig, AgentResult
+    from mamba_agents.config import AgentSettings
+    from mamba_agents.context import CompactionConfig, CompactionResult, ContextState
+    from mamba_agents.plugins import hookimpl
+    from mamba_agents.prompts import PromptConfig, PromptManager, PromptTemplate, TemplateConfig
+    from mamba_agents.tokens import CostBreakdown, TokenUsage, UsageRecord

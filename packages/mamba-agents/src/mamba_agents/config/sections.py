@@ -1,0 +1,127 @@
+"""The sections of :class:`~mamba_agents.config.AgentSettings`; each later issue fills its own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelBackendSettings(_Section):
+    """Which model to talk to and how. ``backend`` names a registered backend (``auto`` picks one)."""
+
+    backend: str = "auto"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    context_window: int | None = Field(default=None, gt=0)
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, gt=0)
+    # Embedded local model (the ``local`` backend)
+    model_path: Path | None = None
+    n_ctx: int = Field(default=4096, gt=0)
+    n_threads: int | None = Field(default=None, gt=0)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    format: Literal["text", "json"] = "text"
+    redact_sensitive: bool = True
+    file: Path | None = None
+
+
+class RetryConfig(_Section):
+    """Model-request retries (transient errors) and the circuit breaker."""
+
+    max_retries: int = Field(default=3, ge=0)
+    retry_level: Literal[1, 2, 3] = 2
+    initial_backoff_seconds: float = Field(default=1.0, ge=0)
+    max_backoff_seconds: float = Field(default=60.0, ge=0)
+    circuit_breaker_threshold: int = Field(default=5, gt=0)
+    circuit_breaker_timeout: float = Field(default=30.0, gt=0)
+
+
+class ModelPrice(_Section):
+    """USD per million tokens, for models genai-prices does not know (local, fine-tuned, custom)."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    cache_read_per_mtok: float | None = Field(default=None, ge=0)
+    cache_write_per_mtok: float | None = Field(default=None, ge=0)
+
+
+class TokenizerConfig(_Section):
+    """Token counting: ``encoding`` forces one tiktoken encoding; by default it follows the model."""
+
+    encoding: str | None = None
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+
+
+class PluginsConfig(_Section):
+    """Which installed plugins load: ``enabled`` is an allow-list (unset = all), ``disabled`` always wins."""
+
+    enabled: list[str] | None = None
+    disabled: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_environment(cls) -> PluginsConfig:
+        """Read just this section from the settings sources (cheap; used for plugin discovery)."""
+        from mamba_agents.config.settings import AgentSettings
+
+        if not any(k.startswith("MAMBA_PLUGINS") for k in os.environ) and not _has_config_files():
+            return cls()
+        return AgentSettings().plugins
+
+
+def _has_config_files() -> bool:
+    return any(Path(p).exists() for p in (".env", "config.toml", "config.yaml", "config.yml")) or (
+        Path.home() / "mamba.env"
+    ).exists()
+
+
+class BashConfig(_Section):
+    timeout: float = Field(default=30.0, gt=0)
+    max_output_bytes: int = Field(default=64_000, gt=0)
+    allowed_commands: list[str] | None = None
+    denied_commands: list[str] = Field(default_factory=list)
+    env_allowlist: list[str] = Field(default_factory=lambda: ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ"])
+    require_approval: bool = False
+
+
+class ToolsConfig(_Section):
+    """Tools by name (or group) from the tools registry, and the sandbox they run in."""
+
+    enabled: list[str] = Field(default_factory=list)
+    sandbox_mode: bool = True
+    base_directory: Path | None = None
+    allowed_extensions: list[str] | None = None
+    denied_extensions: list[str] = Field(default_factory=list)
+    max_file_size: int = Field(default=10 * 1024 * 1024, gt=0)
+    read_only: bool = False
+    bash: BashConfig = Field(default_factory=BashConfig)
+
+
+class MCPConfig(_Section):
+    config_files: list[Path] = Field(default_factory=list)
+    servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class WorkflowsConfig(_Section):
+    default: str | None = None
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class CapabilitiesConfig(_Section):
+    """Capabilities by registered name, with per-capability options."""
+
+    enabled: list[str] = Field(default_factory=list)
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
