@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mamba_agents.plugins.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -16,8 +15,3 @@ def model_string_backend(settings: ModelBackendSettings) -> Model:
     from mamba_agents.backends.resolve import build_model_from_settings
 
     return build_model_from_settings(settings)
-
-
-@hookimpl
-def mamba_register_backends(register) -> None:
-    register("pydantic_ai", model_string_backend)

@@ -1,54 +1,53 @@
 """Context management: tracking, measuring and compacting a conversation.
 
-Strategies provided by plugins (``mamba-agents-compaction``) are importable here too; they load on first use.
+Every name loads on first use; strategies provided by plugins (``mamba-agents-compaction``) are importable
+here too and say which package to install when it is missing.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
-
-from mamba_agents.context.config import CompactionConfig
-from mamba_agents.context.result import CompactionResult, ContextState
-from mamba_agents.context.strategy import CompactionContext, CompactionStrategy
-from mamba_agents.context.turns import invariant_violations, partition, split_turns
+from typing import TYPE_CHECKING, Any
 
 _LAZY: dict[str, str] = {
+    "CompactionConfig": "mamba_agents.context.config",
+    "CompactionResult": "mamba_agents.context.result",
+    "ContextState": "mamba_agents.context.result",
+    "CompactionContext": "mamba_agents.context.strategy",
+    "CompactionStrategy": "mamba_agents.context.strategy",
+    "invariant_violations": "mamba_agents.context.turns",
+    "partition": "mamba_agents.context.turns",
+    "split_turns": "mamba_agents.context.turns",
     "ContextManager": "mamba_agents.context.manager",
     "CompactionCapability": "mamba_agents.context.capability",
     "SlidingWindowStrategy": "mamba_agents.context.sliding_window",
 }
-_PLUGIN: dict[str, tuple[str, str]] = {
-    name: ("mamba_agents_compaction", "mamba-agents-compaction")
-    for name in (
-        "SummarizeOlderStrategy",
-        "SelectivePruningStrategy",
-        "ImportanceScoringStrategy",
-        "HybridStrategy",
-    )
-}
+_PLUGIN: dict[str, str] = dict.fromkeys(
+    ("SummarizeOlderStrategy", "SelectivePruningStrategy", "ImportanceScoringStrategy", "HybridStrategy"),
+    "mamba-agents-compaction",
+)
 
-__all__ = [
-    "CompactionConfig",
-    "CompactionContext",
-    "CompactionResult",
-    "CompactionStrategy",
-    "ContextState",
-    "invariant_violations",
-    "partition",
-    "split_turns",
-    *_LAZY,
-    *_PLUGIN,
-]
+__all__ = sorted([*_LAZY, *_PLUGIN])
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     if name in _PLUGIN:
-        module, dist = _PLUGIN[name]
+        dist = _PLUGIN[name]
         try:
-            return getattr(importlib.import_module(module), name)
+            module = importlib.import_module("mamba_agents_compaction")
         except ImportError as exc:
             raise ImportError(f"{name} is provided by the {dist!r} package: pip install {dist}") from exc
+        return getattr(module, name)
     raise AttributeError(f"module 'mamba_agents.context' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from mamba_agents.context.capability import CompactionCapability
+    from mamba_agents.context.config import CompactionConfig
+    from mamba_agents.context.manager import ContextManager
+    from mamba_agents.context.result import CompactionResult, ContextState
+    from mamba_agents.context.sliding_window import SlidingWindowStrategy
+    from mamba_agents.context.strategy import CompactionContext, CompactionStrategy
+    from mamba_agents.context.turns import invariant_violations, partition, split_turns

@@ -9,7 +9,6 @@ from pydantic_ai.messages import ModelMessage
 from mamba_agents.context.result import CompactionResult
 from mamba_agents.context.strategy import CompactionContext, CompactionStrategy
 from mamba_agents.context.units import droppable_units
-from mamba_agents.plugins.hookspecs import hookimpl
 
 
 class SlidingWindowStrategy(CompactionStrategy):
@@ -36,8 +35,3 @@ class SlidingWindowStrategy(CompactionStrategy):
             removed_count=removed,
             details={"units_dropped": dropped},
         )
-
-
-@hookimpl
-def mamba_register_compaction_strategies(register) -> None:
-    register("sliding_window", SlidingWindowStrategy)

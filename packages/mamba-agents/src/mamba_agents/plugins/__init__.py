@@ -15,7 +15,7 @@ from mamba_agents.plugins.manager import (
     reset_plugin_managers,
     set_plugin_manager,
 )
-from mamba_agents.plugins.registry import Registration, Registry
+from mamba_agents.plugins.registry import Registration, Registry, lazy
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -34,6 +34,7 @@ __all__ = [
     "get_plugin_manager",
     "hookimpl",
     "hookspec",
+    "lazy",
     "reset_plugin_managers",
     "set_plugin_manager",
 ]

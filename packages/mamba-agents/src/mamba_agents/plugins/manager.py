@@ -24,8 +24,8 @@ ENTRY_POINT_GROUP = "mamba_agents"
 
 # The core's own features, registered through the same hooks as everyone else's.
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "mamba_agents.context.sliding_window",
-    "mamba_agents.backends.builtin",
+    "mamba_agents.context.plugin",
+    "mamba_agents.backends.plugin",
 )
 
 # hook name -> registry kind
@@ -114,7 +114,7 @@ def discover_entry_points(group: str = ENTRY_POINT_GROUP) -> list[PluginSource]:
 
 def builtin_sources(modules: Iterable[str] = DEFAULT_PLUGINS) -> list[PluginSource]:
     return [
-        PluginSource(name=f"builtin:{m.rsplit('.', 1)[-1]}", module=m, load=partial(importlib.import_module, m),
+        PluginSource(name=m, module=m, load=partial(importlib.import_module, m),
                      distribution="mamba-agents", builtin=True)
         for m in modules
     ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from mamba_agents.plugins.errors import PluginConflictError, UnknownNameError
+from mamba_agents.plugins.errors import PluginConflictError, PluginError, UnknownNameError
 
 # Which first-party package provides a name, so an unknown-name error can say what to install.
 FIRST_PARTY_PROVIDERS: dict[str, dict[str, str]] = {
@@ -30,13 +31,39 @@ FIRST_PARTY_PROVIDERS: dict[str, dict[str, str]] = {
 
 
 @dataclass(frozen=True)
+class lazy:  # noqa: N801 - used like a function: register("x", lazy("pkg.mod:Attr"))
+    """A reference imported only when the name is first looked up, so plugin entry modules stay tiny."""
+
+    target: str
+
+    def resolve(self) -> Any:
+        module, _, attr = self.target.partition(":")
+        obj: Any = importlib.import_module(module)
+        for part in filter(None, attr.split(".")):
+            obj = getattr(obj, part)
+        return obj
+
+
+@dataclass
 class Registration:
     """One registered name: the object, the plugin that registered it and the metadata it passed."""
 
     name: str
-    obj: Any
+    value: Any
     plugin: str
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def obj(self) -> Any:
+        if isinstance(self.value, lazy):
+            try:
+                self.value = self.value.resolve()
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {self.plugin!r} registered {self.name!r} as {self.value.target!r}, "
+                    f"which cannot be imported: {type(exc).__name__}: {exc}"
+                ) from exc
+        return self.value
 
 
 @dataclass

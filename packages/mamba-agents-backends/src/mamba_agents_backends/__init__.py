@@ -1,0 +1,1 @@
+"""OpenAI-compatible model backends: Ollama, vLLM, LM Studio, llama.cpp, custom servers."""

@@ -1,0 +1,1 @@
+"""Built-in filesystem, search and bash tools with a sandbox that holds."""
