@@ -26,6 +26,7 @@ ENTRY_POINT_GROUP = "mamba_agents"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "mamba_agents.context.plugin",
     "mamba_agents.backends.plugin",
+    "mamba_agents.clock",
 )
 
 # hook name -> registry kind

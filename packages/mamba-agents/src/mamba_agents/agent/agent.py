@@ -1,0 +1,345 @@
+"""The ``Agent`` facade: a pydantic-ai agent with multi-turn context, usage and cost, compaction and prompts."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, Generic, TypeVar
+
+from pydantic_ai import Agent as PydanticAgent
+from pydantic_ai import RunContext, UsageLimits
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.messages import ModelMessage
+from pydantic_ai.models import Model
+
+from mamba_agents.agent.capabilities import GracefulToolErrors, UsageTracking
+from mamba_agents.agent.config import AgentConfig
+from mamba_agents.agent.loop import run_sync as _run_sync
+from mamba_agents.agent.result import AgentResult
+from mamba_agents.agent.tools import build_toolsets, plain_toolset
+from mamba_agents.backends.resolve import resolve_model
+from mamba_agents.config import AgentSettings
+from mamba_agents.context.capability import CompactionCapability
+from mamba_agents.context.manager import ContextManager
+from mamba_agents.context.result import CompactionResult, ContextState
+from mamba_agents.plugins import PluginManager, get_plugin_manager
+from mamba_agents.prompts import PromptManager, TemplateConfig
+from mamba_agents.tokens import CostBreakdown, TokenCounter, TokenUsage, UsageRecord, UsageTracker
+from mamba_agents.tokens.cost import Cost
+
+DepsT = TypeVar("DepsT")
+OutputT = TypeVar("OutputT")
+
+_DISABLED = "Context tracking is disabled. Enable it with AgentConfig(track_context=True)"
+
+
+class Agent(Generic[DepsT, OutputT]):
+    """A pydantic-ai agent that remembers the conversation, tracks tokens and cost, and keeps context in bounds.
+
+    ``model`` is a model string (bare names such as ``"gpt-4o"`` work), a pydantic-ai ``Model``, a backend
+    object, or ``None`` to take it from ``settings.model_backend``. Everything else pydantic-ai's ``Agent``
+    accepts can be passed through ``**agent_kwargs``.
+    """
+
+    def __init__(
+        self,
+        model: str | Model | Any | None = None,
+        *,
+        settings: AgentSettings | None = None,
+        config: AgentConfig | None = None,
+        tools: Sequence[Any] = (),
+        toolsets: Sequence[Any] = (),
+        system_prompt: str | TemplateConfig | None = None,
+        output_type: Any = str,
+        deps_type: type[DepsT] | Any = type(None),
+        prompt_manager: PromptManager | None = None,
+        capabilities: Sequence[AbstractCapability[Any]] = (),
+        plugin_manager: PluginManager | None = None,
+        name: str | None = None,
+        **agent_kwargs: Any,
+    ) -> None:
+        self._settings = settings if settings is not None else AgentSettings()
+        self._config = config or AgentConfig()
+        self._plugins = plugin_manager or get_plugin_manager(self._settings.plugins)
+        self._prompt_manager = prompt_manager
+        self._model = resolve_model(model, self._settings.model_backend, self._plugins)
+        self.model_name: str = getattr(self._model, "model_name", str(model))
+
+        prompt = system_prompt if system_prompt is not None else self._config.system_prompt
+        self._system_prompt = self._render_prompt(prompt) if prompt is not None else ""
+
+        self._token_counter = TokenCounter(model=self.model_name, config=self._settings.tokens)
+        self._usage_tracker = UsageTracker(prices=self._settings.tokens.prices)
+        self._context: ContextManager | None = None
+        self._compactions: list[CompactionResult] = []
+        if self._config.track_context:
+            self._context = ContextManager(
+                self._config.context or self._settings.context,
+                token_counter=self._token_counter,
+                model=self._model,
+                context_window=self._settings.model_backend.context_window or _context_window(self._model),
+                plugin_manager=self._plugins,
+                resolve_model=lambda name: resolve_model(name, self._settings.model_backend, self._plugins),
+            )
+            self._context.listeners.append(self._compactions.append)
+
+        plain, built = build_toolsets(list(tools), self._settings.tools.enabled, self._settings.tools, self._plugins)
+        all_toolsets = [*built, *toolsets]
+        plain_set = plain_toolset(plain)
+        if plain_set is not None:
+            all_toolsets.insert(0, plain_set)
+
+        caps: list[AbstractCapability[Any]] = [UsageTracking(self._usage_tracker)]
+        if self._config.graceful_tool_errors:
+            caps.append(GracefulToolErrors())
+        if self._context is not None and self._config.auto_compact:
+            caps.append(CompactionCapability(self._context))
+        caps.extend(self._configured_capabilities())
+        caps.extend(capabilities)
+
+        self._agent: PydanticAgent[Any, Any] = PydanticAgent(
+            self._model,
+            output_type=output_type,
+            deps_type=deps_type,
+            instructions=self._instructions,
+            toolsets=all_toolsets,
+            capabilities=caps,
+            name=name,
+            **agent_kwargs,
+        )
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+    # -- properties -----------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> AgentSettings:
+        return self._settings
+
+    @property
+    def config(self) -> AgentConfig:
+        return self._config
+
+    @property
+    def model(self) -> Model:
+        return self._model
+
+    @property
+    def pydantic_agent(self) -> PydanticAgent[Any, Any]:
+        """The pydantic-ai agent underneath, for anything the facade does not wrap."""
+        return self._agent
+
+    @property
+    def token_counter(self) -> TokenCounter:
+        return self._token_counter
+
+    @property
+    def usage_tracker(self) -> UsageTracker:
+        return self._usage_tracker
+
+    @property
+    def context_manager(self) -> ContextManager | None:
+        return self._context
+
+    @property
+    def prompt_manager(self) -> PromptManager:
+        if self._prompt_manager is None:
+            self._prompt_manager = PromptManager(self._settings.prompts)
+        return self._prompt_manager
+
+    # -- running --------------------------------------------------------------------------------------
+
+    async def run(
+        self,
+        prompt: str | Sequence[Any] | None = None,
+        *,
+        message_history: Sequence[ModelMessage] | None = None,
+        usage_limits: UsageLimits | None = None,
+        **kwargs: Any,
+    ) -> AgentResult[OutputT]:
+        """Run one turn. The conversation so far is sent along and the new messages are kept."""
+        async with self._turn() as start:
+            history = self._history(message_history)
+            result = await self._agent.run(
+                prompt, message_history=history, usage_limits=self._limits(usage_limits), **kwargs
+            )
+            self._remember(result.all_messages())
+            return AgentResult(result, compactions=self._compactions[start:])
+
+    def run_sync(self, prompt: str | Sequence[Any] | None = None, **kwargs: Any) -> AgentResult[OutputT]:
+        """``run`` from synchronous code; works inside a running event loop (Jupyter)."""
+        return _run_sync(self.run(prompt, **kwargs))
+
+    @asynccontextmanager
+    async def run_stream(
+        self,
+        prompt: str | Sequence[Any] | None = None,
+        *,
+        message_history: Sequence[ModelMessage] | None = None,
+        usage_limits: UsageLimits | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Stream one turn (``async with agent.run_stream(...) as stream``); kept once the stream completes."""
+        async with self._turn():
+            history = self._history(message_history)
+            async with self._agent.run_stream(
+                prompt, message_history=history, usage_limits=self._limits(usage_limits), **kwargs
+            ) as stream:
+                yield stream
+                if not stream.is_complete:
+                    # Drain what the caller did not read, so the stored history holds the whole answer.
+                    await stream.get_output()
+            self._remember(stream.all_messages())
+
+    @asynccontextmanager
+    async def iter(
+        self,
+        prompt: str | Sequence[Any] | None = None,
+        *,
+        message_history: Sequence[ModelMessage] | None = None,
+        usage_limits: UsageLimits | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Node-by-node control (``async with agent.iter(...) as run``); kept when the run finishes."""
+        async with self._turn():
+            history = self._history(message_history)
+            async with self._agent.iter(
+                prompt, message_history=history, usage_limits=self._limits(usage_limits), **kwargs
+            ) as run:
+                yield run
+            if run.result is not None:
+                self._remember(run.result.all_messages())
+
+    @contextmanager
+    def override(self, **kwargs: Any) -> Any:
+        """pydantic-ai's ``override`` (model, deps, toolsets, ...) for tests."""
+        with self._agent.override(**kwargs):
+            yield self
+
+    async def __aenter__(self) -> Agent[DepsT, OutputT]:
+        await self._agent.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._agent.__aexit__(*exc)
+
+    # -- system prompt --------------------------------------------------------------------------------
+
+    def get_system_prompt(self) -> str:
+        return self._system_prompt
+
+    def set_system_prompt(self, prompt: str | TemplateConfig, **variables: Any) -> None:
+        """Change the system prompt; the next model request sends the new one."""
+        if isinstance(prompt, TemplateConfig) and variables:
+            prompt = prompt.model_copy(update={"variables": {**prompt.variables, **variables}})
+        elif isinstance(prompt, str) and variables:
+            prompt = self.prompt_manager.render_string(prompt, **variables)
+        self._system_prompt = self._render_prompt(prompt)
+
+    def _instructions(self, ctx: RunContext[Any]) -> str | None:
+        return self._system_prompt or None
+
+    def _render_prompt(self, prompt: str | TemplateConfig) -> str:
+        if isinstance(prompt, TemplateConfig):
+            return self.prompt_manager.render_config(prompt)
+        return prompt
+
+    # -- context --------------------------------------------------------------------------------------
+
+    def get_messages(self) -> list[ModelMessage]:
+        return self._require_context().get_messages()
+
+    def get_context_state(self) -> ContextState:
+        return self._require_context().get_context_state(system_prompt=self._system_prompt or None)
+
+    def should_compact(self) -> bool:
+        return self._require_context().should_compact()
+
+    async def compact(self) -> CompactionResult:
+        return await self._require_context().compact()
+
+    def clear_context(self) -> None:
+        self._require_context().clear()
+
+    # -- tokens and cost ------------------------------------------------------------------------------
+
+    def get_usage(self) -> TokenUsage:
+        return self._usage_tracker.get_summary()
+
+    def get_usage_history(self) -> list[UsageRecord]:
+        return self._usage_tracker.get_usage_history()
+
+    def get_cost(self) -> Cost:
+        return self._usage_tracker.get_cost_breakdown().cost
+
+    def get_cost_breakdown(self) -> CostBreakdown:
+        return self._usage_tracker.get_cost_breakdown()
+
+    def reset_tracking(self) -> None:
+        self._usage_tracker.reset()
+
+    def reset_all(self) -> None:
+        self.reset_tracking()
+        if self._context is not None:
+            self._context.clear()
+
+    def get_token_count(self, text: str | None = None) -> int:
+        """Tokens in ``text``, or in the tracked conversation (plus the system prompt) without it."""
+        if text is not None:
+            return self._token_counter.count(text)
+        context = self._require_context()
+        prompt = self._token_counter.count(self._system_prompt) if self._system_prompt else 0
+        return context.token_count() + prompt
+
+    # -- internals ------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[int]:
+        # Concurrent runs on one agent would each snapshot the history and then overwrite each other's turn.
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        async with lock:
+            yield len(self._compactions)
+
+    def _history(self, explicit: Sequence[ModelMessage] | None) -> list[ModelMessage] | None:
+        if explicit is not None:
+            return list(explicit)
+        return self._context.get_messages() if self._context is not None else None
+
+    def _remember(self, messages: list[ModelMessage]) -> None:
+        if self._context is not None:
+            self._context.set_messages(messages)
+
+    def _limits(self, limits: UsageLimits | None) -> UsageLimits | None:
+        if limits is None and self._config.max_iterations:
+            return UsageLimits(request_limit=self._config.max_iterations)
+        return limits
+
+    def _require_context(self) -> ContextManager:
+        if self._context is None:
+            raise RuntimeError(_DISABLED)
+        return self._context
+
+    def _configured_capabilities(self) -> list[AbstractCapability[Any]]:
+        config = self._settings.capabilities
+        if not config.enabled:
+            return []
+        registry = self._plugins.registry("capabilities")
+        out: list[AbstractCapability[Any]] = []
+        for name in config.enabled:
+            factory: Callable[..., AbstractCapability[Any]] = registry.get(name)
+            out.append(factory(**config.options.get(name, {})))
+        return out
+
+    def __repr__(self) -> str:
+        return f"Agent(model={self.model_name!r}, track_context={self._config.track_context})"
+
+
+def _context_window(model: Model) -> int | None:
+    try:
+        return model.context_window
+    except Exception:  # a model without a profile
+        return None

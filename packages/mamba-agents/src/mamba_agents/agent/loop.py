@@ -1,0 +1,46 @@
+"""One background event loop for every ``run_sync`` call: works inside Jupyter, never a new loop per call."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="mamba-agents-sync", daemon=True)
+            thread.start()
+            _loop = loop
+        return _loop
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion from synchronous code, whether or not this thread has a running loop.
+
+    The coroutine runs on a long-lived loop in a daemon thread, so clients bound to a loop (HTTP pools, MCP
+    sessions) stay usable across calls. Ctrl-C cancels the coroutine.
+    """
+    loop = _background_loop()
+    if threading.current_thread().name == "mamba-agents-sync":
+        raise RuntimeError("run_sync() called from inside a coroutine running on its own loop; use `await run()`")
+    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        future.cancel()
+        raise
+
+
+def background_loop() -> asyncio.AbstractEventLoop:
+    """The loop ``run_sync`` uses (for tests and for code that must share its clients)."""
+    return _background_loop()

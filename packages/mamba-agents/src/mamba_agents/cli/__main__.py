@@ -1,0 +1,3 @@
+from mamba_agents.cli import main
+
+main()

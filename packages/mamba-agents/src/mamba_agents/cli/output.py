@@ -1,0 +1,24 @@
+"""Console helpers: rich tables in a terminal, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+# Piped output has no terminal width; a wide default keeps tables readable in logs and captures.
+_PIPE_WIDTH = 160
+
+
+def stdout() -> Console:
+    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else _PIPE_WIDTH)
+
+
+def stderr() -> Console:
+    return Console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")

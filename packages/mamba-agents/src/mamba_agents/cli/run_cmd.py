@@ -1,0 +1,119 @@
+"""``mamba run`` (one shot) and ``mamba chat`` (a REPL that keeps the conversation)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from mamba_agents.agent import Agent
+
+
+def _build_agent(model: str | None, tools: tuple[str, ...], system: str | None, config_file: str | None) -> Agent:
+    from mamba_agents.agent import Agent
+    from mamba_agents.cli.output import stderr
+    from mamba_agents.config import AgentSettings
+
+    settings = AgentSettings.from_file(config_file) if config_file else AgentSettings()
+    if tools:
+        names = [n for item in tools for n in item.split(",") if n]
+        settings.tools.enabled = list(dict.fromkeys([*settings.tools.enabled, *names]))
+    with stderr().status("Loading model…", spinner="dots"):
+        return Agent(model, settings=settings, system_prompt=system)
+
+
+def _summary(agent: Agent) -> dict[str, Any]:
+    from mamba_agents.tokens import format_cost
+
+    usage = agent.get_usage()
+    breakdown = agent.get_cost_breakdown()
+    return {
+        "model": agent.model_name,
+        "requests": usage.request_count,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "cost_usd": breakdown.total_cost if breakdown.priced else None,
+        "cost": format_cost(breakdown),
+    }
+
+
+def _footer(agent: Agent) -> str:
+    s = _summary(agent)
+    return (
+        f"[dim]{s['model']} · {s['requests']} request(s) · {s['input_tokens']} in / {s['output_tokens']} out "
+        f"tokens · cost {s['cost']}[/dim]"
+    )
+
+
+_model_option = click.option("--model", "-m", help="Model (e.g. 'openai:gpt-4o', 'gpt-4o'); default from config.")
+_tools_option = click.option(
+    "--tools", "-t", multiple=True, help="Tool or group names from the tools registry (repeat or comma-separate)."
+)
+_system_option = click.option("--system", "-s", help="System prompt.")
+_config_option = click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
+
+
+@click.command()
+@click.argument("prompt")
+@_model_option
+@_tools_option
+@_system_option
+@_config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the answer and usage as JSON.")
+def run(prompt: str, model: str | None, tools: tuple[str, ...], system: str | None, config_file: str | None,
+        as_json: bool) -> None:
+    """Run one prompt and print the answer, tokens used and cost."""
+    from mamba_agents.cli.output import print_json, stderr, stdout
+
+    agent = _build_agent(model, tools, system, config_file)
+    with stderr().status("Thinking…", spinner="dots"):
+        result = agent.run_sync(prompt)
+    if as_json:
+        output = result.output
+        print_json({"output": output if isinstance(output, str | int | float | bool | None) else str(output),
+                    **_summary(agent)})
+        return
+    stdout().print(result.output, markup=False, highlight=False)
+    stderr().print(_footer(agent))
+
+
+@click.command()
+@_model_option
+@_tools_option
+@_system_option
+@_config_option
+def chat(model: str | None, tools: tuple[str, ...], system: str | None, config_file: str | None) -> None:
+    """Chat with an agent; the conversation is kept. /clear forgets it, /usage shows totals, /exit leaves."""
+    from rich.markup import escape
+
+    from mamba_agents.cli.output import stderr, stdout
+
+    agent = _build_agent(model, tools, system, config_file)
+    stdout().print(f"[bold]mamba chat[/bold] with {agent.model_name} — /exit to leave, /clear, /usage")
+    while True:
+        try:
+            line = click.prompt("you", prompt_suffix="> ", default="", show_default=False)
+        except (EOFError, click.Abort):
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/exit", "/quit"):
+            break
+        if text == "/clear":
+            agent.clear_context()
+            stdout().print("[dim]conversation cleared[/dim]")
+            continue
+        if text == "/usage":
+            stderr().print(_footer(agent))
+            continue
+        try:
+            with stderr().status("Thinking…", spinner="dots"):
+                result = agent.run_sync(text)
+        except Exception as exc:  # keep the session: report and let the user go on
+            stderr().print(f"[red]error:[/red] {escape(f'{type(exc).__name__}: {exc}')}", highlight=False)
+            continue
+        stdout().print(result.output, markup=False, highlight=False)
+    stderr().print(_footer(agent))

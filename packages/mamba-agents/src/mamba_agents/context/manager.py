@@ -1,0 +1,239 @@
+"""``ContextManager``: holds a conversation, measures it, and compacts it with a registered strategy."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic_ai.messages import ModelMessage, repair_messages
+
+from mamba_agents.context.config import CompactionConfig
+from mamba_agents.context.convert import to_model_messages
+from mamba_agents.context.result import CompactionResult, ContextState
+from mamba_agents.context.strategy import CompactionContext, CompactionStrategy
+from mamba_agents.context.turns import invariant_violations, split_turns
+
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
+
+    from mamba_agents.plugins import PluginManager
+    from mamba_agents.tokens import TokenCounter
+
+logger = logging.getLogger("mamba_agents.context")
+
+CompactionListener = Callable[[CompactionResult], Any]
+
+
+class ContextManager:
+    """A conversation's messages (pydantic-ai objects) with token measurement and compaction.
+
+    ``strategy`` may be a :class:`CompactionStrategy` instance, a registered name, or ``None`` for
+    ``config.strategy``. ``model`` is what LLM-based strategies summarise or score with
+    (``config.summarization_model`` wins when set). ``context_window`` lets a ratio trigger apply.
+    """
+
+    def __init__(
+        self,
+        config: CompactionConfig | None = None,
+        *,
+        token_counter: TokenCounter | None = None,
+        strategy: CompactionStrategy | str | None = None,
+        model: Model | None = None,
+        context_window: int | None = None,
+        plugin_manager: PluginManager | None = None,
+        resolve_model: Callable[[str], Model] | None = None,
+    ) -> None:
+        self.config = config or CompactionConfig()
+        self._counter = token_counter
+        self._strategy = strategy
+        self.model = model
+        self.context_window = context_window
+        self._plugins = plugin_manager
+        self._resolve_model = resolve_model
+        self._messages: list[ModelMessage] = []
+        self.compaction_count = 0
+        self.last_result: CompactionResult | None = None
+        self.listeners: list[CompactionListener] = []
+
+    # -- messages -------------------------------------------------------------------------------------
+
+    def add_messages(self, messages: Iterable[ModelMessage | Mapping[str, Any]]) -> None:
+        self._messages.extend(to_model_messages(messages))
+
+    def set_messages(self, messages: Sequence[ModelMessage]) -> None:
+        self._messages = list(messages)
+
+    def get_messages(self) -> list[ModelMessage]:
+        return list(self._messages)
+
+    def clear(self) -> None:
+        self._messages = []
+
+    # -- measuring ------------------------------------------------------------------------------------
+
+    @property
+    def token_counter(self) -> TokenCounter:
+        if self._counter is None:
+            from mamba_agents.tokens import TokenCounter
+
+            self._counter = TokenCounter()
+        return self._counter
+
+    def token_count(self, messages: Sequence[ModelMessage] | None = None) -> int:
+        return self.token_counter.count_messages(self._messages if messages is None else messages)
+
+    def thresholds(self) -> tuple[int, int]:
+        return self.config.thresholds(self.context_window)
+
+    def should_compact(self, messages: Sequence[ModelMessage] | None = None) -> bool:
+        trigger, _ = self.thresholds()
+        return self.token_count(messages) >= trigger
+
+    def get_context_state(self, system_prompt: str | None = None) -> ContextState:
+        trigger, target = self.thresholds()
+        return ContextState(
+            message_count=len(self._messages),
+            token_count=self.token_count(),
+            trigger_threshold_tokens=trigger,
+            target_tokens=target,
+            context_window=self.context_window,
+            compaction_count=self.compaction_count,
+            system_prompt=system_prompt,
+        )
+
+    # -- compacting -----------------------------------------------------------------------------------
+
+    @property
+    def strategy(self) -> CompactionStrategy:
+        if not isinstance(self._strategy, CompactionStrategy):
+            name = self._strategy or self.config.strategy
+            plugins = self._plugins
+            if plugins is None:
+                from mamba_agents.plugins import get_plugin_manager
+
+                plugins = get_plugin_manager()
+            cls = plugins.get("compaction_strategies", name)
+            self._strategy = cls(**self.config.strategy_options)
+        return self._strategy
+
+    async def compact(self) -> CompactionResult:
+        """Compact the held conversation now (whatever its size) and keep the result if it is sound."""
+        result = await self.compact_messages(self._messages)
+        if result.success:
+            self._messages = result.messages
+        return result
+
+    async def compact_messages(self, messages: Sequence[ModelMessage], *, target: int | None = None) -> CompactionResult:
+        """Run the strategy on ``messages`` without touching the held conversation.
+
+        A result that raised, broke a tool pair, dropped the first user message or a recent turn is refused:
+        ``success`` is false, ``messages`` is the input unchanged and ``error`` says why.
+        """
+        original = list(messages)
+        _, default_target = self.thresholds()
+        context = CompactionContext(
+            config=self.config,
+            target_tokens=default_target if target is None else target,
+            counter=self.token_counter,
+            model=self._summary_model(),
+        )
+        tokens_before = context.count(original)
+        started = time.perf_counter()
+        strategy = self.strategy
+        name = strategy.name or type(strategy).__name__
+        span = _span(name, tokens_before, len(original))
+        with span as current:
+            try:
+                result = await strategy.compact(original, context)
+                result.messages = repair_messages(result.messages, repair_last_response=False)
+                problem = self._check(original, result.messages)
+                if problem:
+                    raise ValueError(problem)
+            except Exception as exc:  # a failed compaction must never cost the conversation
+                result = CompactionResult(strategy=name, success=False, error=f"{type(exc).__name__}: {exc}")
+                result.messages = original
+            result.strategy = result.strategy or name
+            result.usage = result.usage if result.usage.requests else context.usage
+            result.tokens_before = tokens_before
+            result.tokens_after = context.count(result.messages) if result.success else tokens_before
+            result.messages_before = len(original)
+            result.messages_after = len(result.messages)
+            if result.success and not result.removed_count:
+                result.removed_count = max(0, len(original) - len(result.messages))
+            result.details.setdefault("seconds", round(time.perf_counter() - started, 4))
+            _finish_span(current, result)
+        self._report(result)
+        return result
+
+    def _summary_model(self) -> Model | None:
+        if self.config.summarization_model and self._resolve_model is not None:
+            return self._resolve_model(self.config.summarization_model)
+        if self.config.summarization_model:
+            from mamba_agents.backends.resolve import qualify_model_name
+
+            from pydantic_ai.models import infer_model
+
+            return infer_model(qualify_model_name(self.config.summarization_model))
+        return self.model
+
+    def _check(self, before: list[ModelMessage], after: list[ModelMessage]) -> str | None:
+        problems = invariant_violations(after)
+        if problems:
+            return "compaction broke the history: " + "; ".join(problems[:3])
+        _, turns_before = split_turns(before)
+        _, turns_after = split_turns(after)
+        if turns_before and (not turns_after or turns_after[0][0] is not turns_before[0][0]):
+            return "compaction dropped the first user message"
+        keep = min(self.config.preserve_recent_turns, len(turns_before))
+        if keep and [t[0] for t in turns_after[-keep:]] != [t[0] for t in turns_before[-keep:]]:
+            return f"compaction dropped one of the last {keep} turns"
+        return None
+
+    def _report(self, result: CompactionResult) -> None:
+        self.last_result = result
+        if result.success:
+            self.compaction_count += 1
+            logger.info(
+                "compacted with %s: %d -> %d tokens, %d -> %d messages",
+                result.strategy, result.tokens_before, result.tokens_after,
+                result.messages_before, result.messages_after,
+            )
+        else:
+            logger.warning("compaction with %s abandoned: %s", result.strategy, result.error)
+        for listener in list(self.listeners):
+            try:
+                listener(result)
+            except Exception:  # a listener's bug must not break the run it observes
+                logger.exception("compaction listener %r failed", listener)
+
+
+class _NoSpan:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _span(strategy: str, tokens_before: int, messages_before: int) -> Any:
+    try:
+        from opentelemetry import trace
+    except ImportError:  # opentelemetry-api is a dependency; guard anyway for stripped installs
+        return _NoSpan()
+    return trace.get_tracer("mamba_agents").start_as_current_span(
+        "mamba.compaction",
+        attributes={"mamba.compaction.strategy": strategy, "mamba.compaction.tokens_before": tokens_before,
+                    "mamba.compaction.messages_before": messages_before},
+    )
+
+
+def _finish_span(span: Any, result: CompactionResult) -> None:
+    if span is None:
+        return
+    span.set_attribute("mamba.compaction.tokens_after", result.tokens_after)
+    span.set_attribute("mamba.compaction.messages_after", result.messages_after)
+    span.set_attribute("mamba.compaction.success", result.success)
+    if result.error:
+        span.set_attribute("mamba.compaction.error", result.error)
