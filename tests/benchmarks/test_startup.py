@@ -1,0 +1,37 @@
+"""Cold import and plugin discovery cost, against ``import pydantic_ai`` in the same run."""
+
+from __future__ import annotations
+
+from tests.benchmarks.conftest import subprocess_seconds, timed
+
+
+def test_cold_import_vs_pydantic_ai(benchmark, report):
+    raw = subprocess_seconds(timed("import pydantic_ai"))
+    bare = subprocess_seconds(timed("import mamba_agents"))
+    agent = subprocess_seconds(timed("from mamba_agents import Agent"))
+    benchmark.pedantic(lambda: subprocess_seconds(timed("import mamba_agents"), runs=1), rounds=3, iterations=1)
+    report("import_pydantic_ai_ms", round(raw * 1000, 1))
+    report("import_mamba_agents_ms", round(bare * 1000, 1))
+    report("import_mamba_agents_Agent_ms", round(agent * 1000, 1))
+    report("Agent_import_overhead_over_pydantic_ai_ms", round((agent - raw) * 1000, 1))
+    report("Agent_import_ratio_vs_pydantic_ai", round(agent / raw, 3))
+    assert bare > 0 and raw > 0
+
+
+def test_discovery_and_registration(benchmark, report):
+    code = "from mamba_agents.plugins import PluginManager\nm = PluginManager(); m.load()"
+    # pydantic_ai is loaded first (an Agent needs it anyway), so only discovery and registration are timed
+    cold = subprocess_seconds("import pydantic_ai\n" + timed(code))
+    cold_bare = subprocess_seconds(timed(code))
+    from mamba_agents.plugins import PluginManager
+
+    def load() -> int:
+        manager = PluginManager()
+        manager.load()
+        return len(manager.infos)
+
+    plugins = benchmark(load)
+    report("plugins_discovered", plugins)
+    report("cold_discovery_and_registration_ms", round(cold * 1000, 1))
+    report("cold_discovery_without_pydantic_ai_loaded_ms", round(cold_bare * 1000, 1))
+    assert plugins >= 3

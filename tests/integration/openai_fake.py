@@ -1,0 +1,78 @@
+"""A small OpenAI-compatible chat server on 127.0.0.1 for wire tests: records requests, scripted answers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Responder = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def text_reply(text: str, *, prompt_tokens: int = 11, completion_tokens: int = 7) -> dict[str, Any]:
+    return {"content": text, "usage": (prompt_tokens, completion_tokens)}
+
+
+def tool_reply(name: str, arguments: dict[str, Any], call_id: str = "call_1") -> dict[str, Any]:
+    return {"tool_calls": [{"id": call_id, "type": "function",
+                            "function": {"name": name, "arguments": json.dumps(arguments)}}], "usage": (20, 5)}
+
+
+class FakeOpenAI:
+    """``with FakeOpenAI(responder) as server:`` then ``server.base_url``; ``server.requests`` holds bodies."""
+
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/").endswith("/models"):
+                    self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+                else:
+                    self._send(404, {"error": {"message": "not found"}})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                fake.requests.append(body)
+                fake.headers.append(dict(self.headers))
+                reply = fake.responder(body)
+                message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
+                if reply.get("tool_calls"):
+                    message["tool_calls"] = reply["tool_calls"]
+                prompt, completion = reply.get("usage", (0, 0))
+                self._send(200, {
+                    "id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion", "created": 1,
+                    "model": body["model"],
+                    "choices": [{"index": 0, "message": message,
+                                 "finish_reason": "tool_calls" if reply.get("tool_calls") else "stop"}],
+                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                              "total_tokens": prompt + completion},
+                })
+
+            def _send(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
