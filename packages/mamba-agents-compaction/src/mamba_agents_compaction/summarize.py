@@ -1,0 +1,262 @@
+"""``summarize_older``: replace everything older than the recent turns with a structured LLM summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from mamba_agents.context.result import CompactionResult
+from mamba_agents.context.strategy import CompactionContext
+from pydantic import Field
+from pydantic_ai.messages import CompactionPart, ModelMessage, ModelRequest, UserPromptPart
+from pydantic_ai.usage import RunUsage
+
+from mamba_agents_compaction.base import ConfiguredStrategy, StrategyOptions
+from mamba_agents_compaction.calls import ask, describe_error
+from mamba_agents_compaction.layout import Layout, layout, summaries_in
+from mamba_agents_compaction.text import clip, files_touched, render, user_text
+
+SUMMARY_INSTRUCTIONS = """\
+You keep the working memory of an AI assistant. The older part of its conversation is being removed to save \
+space and your summary takes its place, so the assistant must be able to carry on from your summary alone.
+
+Write Markdown with exactly these sections:
+## Task
+What the user wants, with every requirement, constraint and preference they stated.
+## Decisions
+What was decided or done so far, and why.
+## Facts and values
+Every concrete value the assistant may need again, copied exactly: names, numbers, IDs, paths, URLs, \
+versions, settings, commands, error messages.
+## Files touched
+Each file that was read, created or changed, and what happened to it.
+## Open items
+What is still to do, open questions, and the next step.
+
+Use only what the conversation says and never invent anything. Copy values exactly. Write "none" for an \
+empty section. Write notes for the assistant, not a reply to the user."""
+
+FIRST_PROMPT = """\
+The conversation began with this user request (it stays in the conversation; do not copy it):
+<first_request>
+{first}
+</first_request>
+
+Summarize the conversation that followed.
+<conversation>
+{transcript}
+</conversation>"""
+
+UPDATE_PROMPT = """\
+The conversation began with this user request (it stays in the conversation; do not copy it):
+<first_request>
+{first}
+</first_request>
+
+This is the summary of the conversation so far:
+<summary>
+{previous}
+</summary>
+
+Rewrite the summary so that it also covers the messages below. Keep every fact from the summary unless a \
+newer message replaces it.
+<new_messages>
+{transcript}
+</new_messages>"""
+
+# About four characters per token: sizes transcript chunks when the model's context window is known.
+_CHARS_PER_TOKEN = 4
+_DEFAULT_CHUNK_CHARS = 24_000
+_MIN_SUMMARY_CHARS = 400
+
+
+class SummarizeOptions(StrategyOptions):
+    instructions: str | None = Field(default=None, description="replaces the summarizer's instructions")
+    max_part_chars: int = Field(default=2_000, gt=50, description="longest part the summarizer reads in full")
+    chunk_chars: int | None = Field(
+        default=None,
+        gt=500,
+        description="transcript characters per summarizer call; default: half the model's context window, "
+        "else 24,000",
+    )
+    record_files: bool = Field(default=True, description="list files from tool calls the summary missed")
+    model_settings: dict[str, Any] | None = None
+
+
+class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
+    """Summarises the messages between the first user request and the last ``preserve_recent_turns`` turns.
+
+    The summary is a ``CompactionPart`` at the end of the first user request (where pydantic-ai's history
+    repair would merge a separate summary request anyway). A later compaction extends that summary with the
+    messages that came after it instead of summarising the summary. Any failure abandons the compaction:
+    ``success`` is false, ``error`` says why, and the history is returned unchanged.
+    """
+
+    name = "summarize_older"
+    Options = SummarizeOptions
+
+    async def compact(self, messages: Sequence[ModelMessage], context: CompactionContext) -> CompactionResult:
+        original = list(messages)
+        parts = layout(original, context)
+        tokens_before = context.count(original)
+        usage = RunUsage()
+
+        def abandon(error: str, **details: Any) -> CompactionResult:
+            return CompactionResult(
+                strategy=self.name,
+                success=False,
+                error=error,
+                usage=usage,
+                messages=original,
+                tokens_before=tokens_before,
+                tokens_after=tokens_before,
+                details=details,
+            )
+
+        previous = summaries_in([*parts.head, *parts.body])
+        fresh = [m for m in parts.body if not _only_summary(m)]
+        transcript = render(fresh, self.settings.max_part_chars)
+        if not transcript:
+            return CompactionResult(
+                strategy=self.name,
+                messages=original,
+                tokens_before=tokens_before,
+                tokens_after=tokens_before,
+                details={"reason": "nothing older than the recent turns to summarize"},
+            )
+        if context.model is None:
+            return abandon("summarize_older needs a model: set summarization_model or give the agent a model")
+
+        first = _first_request_text(parts)
+        budget = context.target_tokens - context.count(_without_summary(parts).fixed())
+        max_tokens = min(context.config.summary_max_tokens, max(128, budget))
+        summary = "\n\n".join(previous) if previous else None
+        chunks = _chunks(transcript, self._chunk_chars(context))
+        try:
+            for chunk in chunks:
+                prompt = (
+                    UPDATE_PROMPT.format(first=first, previous=summary, transcript=chunk)
+                    if summary
+                    else FIRST_PROMPT.format(first=first, transcript=chunk)
+                )
+                summary = await ask(
+                    context.model,
+                    self.settings.instructions or SUMMARY_INSTRUCTIONS,
+                    prompt,
+                    usage=usage,
+                    max_tokens=max_tokens,
+                    settings=self.settings.model_settings,
+                )
+        except Exception as exc:  # any failure abandons the compaction; its text goes to the result only
+            return abandon(f"summarizer failed: {describe_error(exc)}", model_calls=usage.requests)
+        finally:
+            context.usage.incr(usage)
+        assert summary is not None
+
+        files = files_touched(fresh)
+        if self.settings.record_files:
+            summary = _with_files(summary, files)
+        new_messages, final_summary = self._fit(summary, parts, context, previous_count=len(previous))
+        tokens_after = context.count(new_messages)
+        if tokens_after >= tokens_before:
+            return abandon(
+                f"the summary would not shrink the conversation ({tokens_before} -> {tokens_after} tokens)",
+                model_calls=usage.requests,
+            )
+        return CompactionResult(
+            strategy=self.name,
+            messages=new_messages,
+            removed_count=len(parts.body),
+            summary=final_summary,
+            usage=usage,
+            tokens_before=tokens_before,
+            tokens_after=tokens_after,
+            details={
+                "summarized_messages": len(parts.body),
+                "extended_previous_summary": bool(previous),
+                "model_calls": usage.requests,
+                "chunks": len(chunks),
+                "files": [path for _, path in files],
+                "summary_clipped": final_summary != summary,
+            },
+        )
+
+    def _chunk_chars(self, context: CompactionContext) -> int:
+        if self.settings.chunk_chars:
+            return self.settings.chunk_chars
+        window = getattr(context.model, "context_window", None)
+        if isinstance(window, int) and window > 0:
+            # Half the window for the transcript leaves room for the instructions and the answer.
+            answer = context.config.summary_max_tokens * _CHARS_PER_TOKEN
+            return max(2_000, window * _CHARS_PER_TOKEN // 2 - answer)
+        return _DEFAULT_CHUNK_CHARS
+
+    def _fit(
+        self, summary: str, parts: Layout, context: CompactionContext, *, previous_count: int
+    ) -> tuple[list[ModelMessage], str]:
+        """The new history and its summary, clipped when the summary alone would keep it over the target."""
+        generation = previous_count + 1
+        text = summary
+        candidate = _build(text, parts, generation)
+        limit = len(summary)
+        while context.count(candidate) > context.target_tokens and limit > _MIN_SUMMARY_CHARS:
+            limit = max(_MIN_SUMMARY_CHARS, int(limit * 0.8))
+            text = clip(summary, limit)
+            candidate = _build(text, parts, generation)
+        return candidate, text
+
+
+def _only_summary(message: ModelMessage) -> bool:
+    return isinstance(message, ModelRequest) and all(isinstance(p, CompactionPart) for p in message.parts)
+
+
+def _first_request_text(parts: Layout) -> str:
+    texts = [user_text(p.content) for m in parts.head for p in m.parts if isinstance(p, UserPromptPart)]
+    return clip("\n".join(texts), 2_000) or "(none)"
+
+
+def _without_summary(parts: Layout) -> Layout:
+    head = list(parts.head)
+    if head and isinstance(head[-1], ModelRequest):
+        kept = [p for p in head[-1].parts if not isinstance(p, CompactionPart)]
+        head[-1] = replace(head[-1], parts=kept)
+    return Layout(head, [], parts.pinned, parts.tail)
+
+
+def _build(summary: str, parts: Layout, generation: int) -> list[ModelMessage]:
+    bare = _without_summary(parts)
+    head = list(bare.head)
+    part = CompactionPart(
+        content=summary,
+        metadata={"mamba_agents": {"strategy": "summarize_older", "generation": generation}},
+    )
+    if head and isinstance(head[-1], ModelRequest):
+        head[-1] = replace(head[-1], parts=[*head[-1].parts, part])
+    else:
+        head.append(ModelRequest(parts=[part]))
+    return [*head, *parts.pinned, *parts.tail]
+
+
+def _chunks(lines: list[str], size: int) -> list[str]:
+    chunks: list[str] = []
+    current: list[str] = []
+    length = 0
+    for line in lines:
+        if current and length + len(line) > size:
+            chunks.append("\n".join(current))
+            current, length = [], 0
+        current.append(line)
+        length += len(line) + 1
+    if current:
+        chunks.append("\n".join(current))
+    return chunks
+
+
+def _with_files(summary: str, files: list[tuple[str, str]], limit: int = 50) -> str:
+    missing = [(tool, path) for tool, path in files if path not in summary]
+    if not missing:
+        return summary
+    listed = "\n".join(f"- {path} ({tool})" for tool, path in missing[:limit])
+    more = f"\n- ... and {len(missing) - limit} more" if len(missing) > limit else ""
+    return f"{summary.rstrip()}\n\nFiles named in tool calls:\n{listed}{more}"
