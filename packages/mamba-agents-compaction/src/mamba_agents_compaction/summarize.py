@@ -177,7 +177,7 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
                 "extended_previous_summary": bool(previous),
                 "model_calls": usage.requests,
                 "chunks": len(chunks),
-                "files": [path for _, path in files],
+                "files": list(files),
                 "summary_clipped": final_summary != summary,
             },
         )
@@ -253,10 +253,10 @@ def _chunks(lines: list[str], size: int) -> list[str]:
     return chunks
 
 
-def _with_files(summary: str, files: list[tuple[str, str]], limit: int = 50) -> str:
-    missing = [(tool, path) for tool, path in files if path not in summary]
+def _with_files(summary: str, files: dict[str, list[str]], limit: int = 50) -> str:
+    missing = [(path, tools) for path, tools in files.items() if path not in summary]
     if not missing:
         return summary
-    listed = "\n".join(f"- {path} ({tool})" for tool, path in missing[:limit])
+    listed = "\n".join(f"- {path} ({', '.join(tools)})" for path, tools in missing[:limit])
     more = f"\n- ... and {len(missing) - limit} more" if len(missing) > limit else ""
     return f"{summary.rstrip()}\n\nFiles named in tool calls:\n{listed}{more}"

@@ -131,17 +131,19 @@ def paths_in_args(part: ToolCallPart) -> list[str]:
     return found
 
 
-def files_touched(messages: Iterable[ModelMessage]) -> list[tuple[str, str]]:
-    """``(tool name, path)`` for every tool call that named a file, first occurrence order, no repeats."""
-    seen: dict[tuple[str, str], None] = {}
+def files_touched(messages: Iterable[ModelMessage]) -> dict[str, list[str]]:
+    """``path -> names of the tools called on it`` for every tool call naming a file, in first-use order."""
+    seen: dict[str, list[str]] = {}
     for message in messages:
         if isinstance(message, ModelRequest):
             continue
         for part in message.parts:
             if isinstance(part, ToolCallPart):
                 for path in paths_in_args(part):
-                    seen.setdefault((part.tool_name, path), None)
-    return list(seen)
+                    tools = seen.setdefault(path, [])
+                    if part.tool_name not in tools:
+                        tools.append(part.tool_name)
+    return seen
 
 
 def as_dict_args(part: ToolCallPart) -> dict[str, Any] | None:
