@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 
 class _Section(BaseModel):
@@ -51,7 +51,8 @@ class RetryConfig(_Section):
 
 
 class ModelPrice(_Section):
-    """USD per million tokens, for models genai-prices does not know (local, fine-tuned, custom)."""
+    """USD per million tokens, for models genai-prices does not know (local, fine-tuned, custom) or to override
+    its price for a model. Cache reads and writes cost the input price unless given."""
 
     input_per_mtok: float = Field(ge=0)
     output_per_mtok: float = Field(ge=0)
@@ -60,9 +61,16 @@ class ModelPrice(_Section):
 
 
 class TokenizerConfig(_Section):
-    """Token counting: ``encoding`` forces one tiktoken encoding; by default it follows the model."""
+    """Token counting and prices.
 
-    encoding: str | None = None
+    ``encoding`` forces one tiktoken encoding; by default it follows the model (o200k_base / cl100k_base for
+    OpenAI models). A model with no public tokenizer is estimated as its o200k_base count times
+    ``estimate_factor``. ``prices`` maps exact model names to :class:`ModelPrice`; it is consulted before
+    genai-prices.
+    """
+
+    encoding: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+    estimate_factor: float = Field(default=1.2, ge=0.5, le=4.0)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
 
@@ -89,16 +97,42 @@ def _has_config_files() -> bool:
 
 
 class BashConfig(_Section):
+    """``run_bash``: timeout, output caps, which commands may run, what environment they see, approval.
+
+    ``approval``: ``never``; ``dangerous`` (commands that use a name from ``dangerous_commands``, or that cannot
+    be analysed, wait for approval through pydantic-ai's deferred tools); ``always``.
+    """
+
     timeout: float = Field(default=30.0, gt=0)
-    max_output_bytes: int = Field(default=64_000, gt=0)
+    max_timeout: float = Field(default=600.0, gt=0)
+    max_output_bytes: int = Field(default=64_000, ge=256)
     allowed_commands: list[str] | None = None
     denied_commands: list[str] = Field(default_factory=list)
     env_allowlist: list[str] = Field(default_factory=lambda: ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ"])
-    require_approval: bool = False
+    env: dict[str, str] = Field(default_factory=dict)
+    approval: Literal["never", "dangerous", "always"] = "never"
+    dangerous_commands: list[str] = Field(
+        default_factory=lambda: [
+            "rm", "rmdir", "shred", "dd", "mkfs", "mount", "umount", "chmod", "chown", "chgrp", "sudo", "su",
+            "doas", "kill", "pkill", "killall", "reboot", "shutdown", "halt", "poweroff", "curl", "wget", "ssh",
+            "scp", "rsync", "nc", "git push", "git reset", "git clean", "pip install", "npm install", "crontab",
+        ]
+    )
+
+    @field_validator("allowed_commands", "denied_commands", "dangerous_commands")
+    @classmethod
+    def _no_blank_commands(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is not None and any(not v.strip() for v in value):
+            raise ValueError(f"{info.field_name}: command names must not be empty")
+        return value
 
 
 class ToolsConfig(_Section):
-    """Tools by name (or group) from the tools registry, and the sandbox they run in."""
+    """Tools by name (or group) from the tools registry, and the sandbox they run in.
+
+    ``base_directory`` unset means the current working directory when the toolset is built. The ``max_*``
+    limits protect the model's context: longer reads and searches are cut with a note saying how to go on.
+    """
 
     enabled: list[str] = Field(default_factory=list)
     sandbox_mode: bool = True
@@ -107,7 +141,23 @@ class ToolsConfig(_Section):
     denied_extensions: list[str] = Field(default_factory=list)
     max_file_size: int = Field(default=10 * 1024 * 1024, gt=0)
     read_only: bool = False
+    max_read_chars: int = Field(default=50_000, ge=1_000)
+    max_search_results: int = Field(default=200, gt=0)
+    max_list_entries: int = Field(default=1_000, gt=0)
     bash: BashConfig = Field(default_factory=BashConfig)
+
+    @field_validator("allowed_extensions", "denied_extensions")
+    @classmethod
+    def _extensions(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is None:
+            return None
+        out: list[str] = []
+        for raw in value:
+            ext = raw.strip().lower()
+            if not ext or ext == "." or "/" in ext or "\\" in ext or "\0" in ext:
+                raise ValueError(f"{info.field_name}: {raw!r} is not a file extension (expected e.g. '.txt')")
+            out.append(ext if ext.startswith(".") else f".{ext}")
+        return out
 
 
 class MCPConfig(_Section):

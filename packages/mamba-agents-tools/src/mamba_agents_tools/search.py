@@ -1,0 +1,214 @@
+"""``glob_search`` and ``grep_search``: walk the sandbox, never follow a symlink out of it, skip what the
+extension rules hide, and stop at a result limit (``result.truncated`` says when)."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mamba_agents_tools.errors import InvalidArgumentError, PathNotFoundError, PathOutsideSandboxError
+from mamba_agents_tools.filesystem import looks_binary
+from mamba_agents_tools.patterns import SegmentMatcher, name_matcher, split_pattern
+from mamba_agents_tools.results import ResultList, builtin_tool
+from mamba_agents_tools.security import FilesystemSecurity, default_security
+
+__all__ = ["GrepMatch", "GrepResults", "glob_search", "grep_search"]
+
+
+def _walk(
+    sec: FilesystemSecurity, start: Path, matcher: SegmentMatcher, *, recursive: bool = True
+) -> Iterator[tuple[Path, Path, bool]]:
+    """``(entry path, resolved path, is_dir)`` for every entry under ``start`` the matcher accepts, in sorted
+    order. Symlinked directories are never entered; entries that resolve outside the sandbox are skipped."""
+    states_by_dir = {str(start): matcher.start()}
+    for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
+        states = states_by_dir.pop(dirpath, None)
+        if states is None:
+            dirnames.clear()
+            continue
+        dirnames.sort()
+        keep: set[str] = set()
+        for name in sorted([*dirnames, *filenames]):
+            path = Path(dirpath, name)
+            next_states = matcher.step(states, name)
+            if not next_states:
+                continue
+            is_link = path.is_symlink()
+            real = Path(os.path.realpath(path)) if is_link else path
+            if is_link and sec.sandbox_mode and not sec.contains(real):
+                continue
+            try:
+                info = os.stat(real)
+            except OSError:
+                continue
+            is_dir = stat.S_ISDIR(info.st_mode)
+            if not is_dir and not (sec.extension_allowed(name) and sec.extension_allowed(real.name)):
+                continue
+            if matcher.accepts(next_states):
+                yield path, real, is_dir
+            if is_dir and not is_link and recursive and matcher.can_continue(next_states):
+                states_by_dir[str(path)] = next_states
+                keep.add(name)
+        dirnames[:] = [d for d in dirnames if d in keep]
+
+
+@builtin_tool
+def glob_search(
+    pattern: str,
+    root_dir: str = ".",
+    recursive: bool = True,
+    max_results: int = 1000,
+    include_hidden: bool = False,
+    *,
+    security: FilesystemSecurity | None = None,
+) -> ResultList[str]:
+    """Paths (relative to the sandbox root, sorted) of files and directories matching ``pattern``.
+
+    ``*``, ``?`` and ``[...]`` match within one name, ``**`` any number of directories (``recursive=False``
+    makes it a plain ``*``). Names starting with ``.`` match only when the pattern says so or with
+    ``include_hidden``. ``..`` may appear only before the first wildcard, and the start directory must be
+    inside the sandbox.
+    """
+    sec = default_security(security)
+    if max_results < 1:
+        raise InvalidArgumentError(f"max_results must be at least 1, got {max_results}")
+    absolute, prefix, rest = split_pattern(pattern)
+    if not recursive:
+        rest = ["*" if seg == "**" else seg for seg in rest]
+    start_path = Path("/", *prefix) if absolute else Path(root_dir, *prefix)
+    try:
+        start = sec.resolve(start_path)
+    except PathOutsideSandboxError:
+        raise PathOutsideSandboxError(
+            f"Access denied: the glob pattern {pattern!r} (from root_dir {root_dir!r}) starts outside the "
+            "sandbox directory; searches must stay inside it."
+        ) from None
+    results: ResultList[str] = ResultList()
+    if not rest:  # no wildcard at all: the pattern names one path
+        if start.exists() and (start.is_dir() or sec.allowed_file(start)):
+            results.append(sec.display(start))
+        return results
+    if not start.is_dir():
+        return results
+    matcher = SegmentMatcher(rest, include_hidden=include_hidden)
+    for path, _real, _is_dir in _walk(sec, start, matcher):
+        if len(results) >= max_results:
+            results.truncated = True
+            break
+        results.append(sec.display(path))
+    results.sort()
+    return results
+
+
+@dataclass(frozen=True)
+class GrepMatch:
+    """One matching line: ``file`` relative to the sandbox root, ``line_number`` counted from 1."""
+
+    file: str
+    line_number: int
+    line: str
+    context_before: list[str] = field(default_factory=list)
+    context_after: list[str] = field(default_factory=list)
+
+
+class GrepResults(ResultList[GrepMatch]):
+    """The matches, plus how many files were searched and how many were skipped (binary or too large)."""
+
+    files_searched: int = 0
+    files_skipped: int = 0
+
+
+def _compile(pattern: str, *, regex: bool, ignore_case: bool) -> re.Pattern[str]:
+    if not isinstance(pattern, str) or pattern == "":
+        raise InvalidArgumentError("pattern is empty")
+    flags = re.IGNORECASE if ignore_case else 0
+    try:
+        return re.compile(pattern if regex else re.escape(pattern), flags)
+    except re.error as exc:
+        raise InvalidArgumentError(
+            f"invalid regular expression {pattern!r}: {exc}; pass regex=false to search for the literal text"
+        ) from None
+
+
+def _file_lines(sec: FilesystemSecurity, real: Path) -> list[str] | None:
+    """The lines of a text file, or None when it is binary, too large or cannot be opened."""
+    try:
+        fd = sec.open_file(real, sec.display(real))
+    except (OSError, ValueError):
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if sec.max_file_size is not None and size > sec.max_file_size:
+            return None
+        data = fh.read() if sec.max_file_size is None else fh.read(sec.max_file_size + 1)
+    if (sec.max_file_size is not None and len(data) > sec.max_file_size) or looks_binary(data):
+        return None
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+@builtin_tool
+def grep_search(
+    pattern: str,
+    path: str = ".",
+    recursive: bool = True,
+    file_pattern: str = "*",
+    context_lines: int = 0,
+    ignore_case: bool = False,
+    regex: bool = True,
+    max_results: int = 100,
+    include_hidden: bool = False,
+    *,
+    security: FilesystemSecurity | None = None,
+) -> GrepResults:
+    """Lines matching ``pattern`` (a Python regex, or literal text with ``regex=False``) in the files under
+    ``path`` whose names match ``file_pattern`` (``*.py``; with ``/`` it matches the path below ``path``),
+    each with ``context_lines`` lines before and after. Binary files, files over the size limit and files the
+    extension rules hide are skipped; symlinks leading out of the sandbox are not followed."""
+    sec = default_security(security)
+    rx = _compile(pattern, regex=regex, ignore_case=ignore_case)
+    if context_lines < 0:
+        raise InvalidArgumentError(f"context_lines must be 0 or more, got {context_lines}")
+    if max_results < 1:
+        raise InvalidArgumentError(f"max_results must be at least 1, got {max_results}")
+    matcher = name_matcher(file_pattern, include_hidden=include_hidden)
+    root = sec.resolve(path)
+    if not root.exists():
+        raise PathNotFoundError(f"Path not found: {path!r}")
+    if root.is_dir():
+        files: Iterator[tuple[Path, Path, bool]] = _walk(sec, root, matcher, recursive=recursive)
+    else:
+        sec.check_extension(root, path)
+        files = iter([(root, root, False)])
+    results = GrepResults()
+    for entry, real, is_dir in files:
+        if is_dir:
+            continue
+        lines = _file_lines(sec, real)
+        if lines is None:
+            results.files_skipped += 1
+            continue
+        results.files_searched += 1
+        shown = sec.display(entry)
+        for index, line in enumerate(lines):
+            if not rx.search(line):
+                continue
+            if len(results) >= max_results:
+                results.truncated = True
+                return results
+            results.append(
+                GrepMatch(
+                    file=shown,
+                    line_number=index + 1,
+                    line=line,
+                    context_before=lines[max(0, index - context_lines) : index],
+                    context_after=lines[index + 1 : index + 1 + context_lines],
+                )
+            )
+    return results

@@ -1,0 +1,291 @@
+"""``FilesystemSecurity``: the sandbox every file, search and bash tool resolves its paths through.
+
+A path is made absolute against ``base_directory`` (never the process CWD), then fully resolved with
+``os.path.realpath`` (symlinks and ``..``), and only then compared with the sandbox root. Extension rules look
+at both the name that was asked for and the name it resolves to, case-insensitively, and at every suffix of a
+multi-dot name. Files are opened with ``O_NOFOLLOW`` and, on Linux, the opened descriptor is checked again
+through ``/proc/self/fd`` so a symlink swapped in between the check and the open cannot lead outside.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mamba_agents_tools.errors import (
+    ExtensionNotAllowedError,
+    FileTooLargeError,
+    InvalidArgumentError,
+    NotADirectoryToolError,
+    NotAFileError,
+    PathNotFoundError,
+    PathOutsideSandboxError,
+    ReadOnlyError,
+)
+
+if TYPE_CHECKING:
+    from mamba_agents.config import ToolsConfig
+
+_PROC_FD = Path("/proc/self/fd")
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+
+def _normalise_extension(raw: str) -> str:
+    ext = raw.strip().lower()
+    if not ext or ext == "." or "/" in ext or "\\" in ext or "\0" in ext:
+        raise ValueError(f"{raw!r} is not a file extension (expected something like '.txt')")
+    return ext if ext.startswith(".") else f".{ext}"
+
+
+def extension_candidates(name: str) -> tuple[set[str], set[str]]:
+    """The single suffixes and the trailing suffix chains of ``name`` (lower case).
+
+    ``"Key.PEM.txt"`` -> ``({".pem", ".txt"}, {".pem.txt", ".txt"})``; a dotfile such as ``.env`` counts as
+    having the extension ``.env``.
+    """
+    parts = name.lower().split(".")[1:]
+    singles = {f".{p}" for p in parts if p}
+    chains = {"." + ".".join(parts[i:]) for i in range(len(parts)) if any(parts[i:])}
+    return singles, chains
+
+
+class FilesystemSecurity(BaseModel):
+    """Where file tools may go and what they may touch.
+
+    ``sandbox_mode``: paths must resolve inside ``base_directory`` (default: the CWD when the object is made).
+    ``allowed_extensions`` / ``denied_extensions``: for files only (directories can always be listed);
+    a deny entry matches any suffix of a name (``.pem`` denies ``key.pem.txt``), an allow entry must match the
+    name's ending. ``max_file_size``: the largest file the tools read or write (``None``: no limit).
+    ``read_only``: refuse writes, appends, moves, copies and deletes.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sandbox_mode: bool = True
+    base_directory: Path = Field(default_factory=Path.cwd)
+    allowed_extensions: frozenset[str] | None = None
+    denied_extensions: frozenset[str] = frozenset()
+    max_file_size: int | None = Field(default=DEFAULT_MAX_FILE_SIZE, gt=0)
+    read_only: bool = False
+
+    @field_validator("base_directory", mode="before")
+    @classmethod
+    def _base(cls, value: Any) -> Path:
+        if value is None:
+            return Path.cwd()
+        raw = os.fspath(value)
+        if not raw or "\0" in raw:
+            raise ValueError(f"base_directory {raw!r} is not a valid path")
+        base = Path(os.path.realpath(Path(raw).expanduser()))
+        if not base.is_dir():
+            raise ValueError(f"base_directory {raw!r} does not exist or is not a directory")
+        return base
+
+    @field_validator("allowed_extensions", "denied_extensions", mode="before")
+    @classmethod
+    def _extensions(cls, value: Any) -> frozenset[str] | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = [value]
+        return frozenset(_normalise_extension(v) for v in value)
+
+    @model_validator(mode="after")
+    def _root_is_real(self) -> FilesystemSecurity:
+        # validate_default does not run field validators on the default factory's value.
+        real = Path(os.path.realpath(self.base_directory))
+        if real != self.base_directory:
+            object.__setattr__(self, "base_directory", real)
+        return self
+
+    @classmethod
+    def from_config(cls, config: ToolsConfig) -> FilesystemSecurity:
+        """The sandbox described by a ``[tools]`` configuration section."""
+        return cls(
+            sandbox_mode=config.sandbox_mode,
+            base_directory=config.base_directory if config.base_directory is not None else Path.cwd(),
+            allowed_extensions=config.allowed_extensions,
+            denied_extensions=config.denied_extensions,
+            max_file_size=config.max_file_size,
+            read_only=config.read_only,
+        )
+
+    # -- resolution -------------------------------------------------------------------------------------
+
+    def _absolute(self, path: str | os.PathLike[str]) -> Path:
+        try:
+            raw = os.fspath(path)
+        except TypeError:
+            raise InvalidArgumentError(f"path must be a string, got {type(path).__name__}") from None
+        if not isinstance(raw, str):
+            raise InvalidArgumentError("path must be a text string")
+        if not raw.strip():
+            raise InvalidArgumentError("path is empty; give a path relative to the sandbox directory")
+        if "\0" in raw:
+            raise InvalidArgumentError("path contains a NUL character")
+        candidate = Path(raw)
+        return candidate if candidate.is_absolute() else self.base_directory / candidate
+
+    def _contain(self, real: Path, requested: str | os.PathLike[str]) -> None:
+        if self.sandbox_mode and not self.contains(real):
+            raise PathOutsideSandboxError(
+                f"Access denied: {os.fspath(requested)!r} resolves outside the sandbox directory. "
+                "Only paths inside the sandbox are allowed (relative paths are resolved against it; '..', "
+                "absolute paths and symlinks may not lead out of it)."
+            )
+
+    def contains(self, real: Path | str) -> bool:
+        """Whether an already resolved path is the sandbox root or inside it."""
+        real = Path(real)
+        return real == self.base_directory or real.is_relative_to(self.base_directory)
+
+    def resolve(self, path: str | os.PathLike[str]) -> Path:
+        """The real absolute path of ``path`` (symlinks and ``..`` resolved); refused outside the sandbox."""
+        real = Path(os.path.realpath(self._absolute(path)))
+        self._contain(real, path)
+        return real
+
+    def resolve_entry(self, path: str | os.PathLike[str]) -> Path:
+        """Like :meth:`resolve`, but keeps a final symlink itself (for delete and move), parent resolved."""
+        absolute = self._absolute(path)
+        real = Path(os.path.realpath(absolute))
+        self._contain(real, path)
+        if absolute.name in ("", ".", "..") or not os.path.islink(absolute):
+            return real
+        entry = Path(os.path.realpath(absolute.parent)) / absolute.name
+        self._contain(entry.parent, path)
+        return entry
+
+    def display(self, real: Path | str) -> str:
+        """How a resolved path is shown to the model: relative to the sandbox root when inside it."""
+        real = Path(real)
+        if real == self.base_directory:
+            return "."
+        if real.is_relative_to(self.base_directory):
+            return real.relative_to(self.base_directory).as_posix()
+        return str(real)
+
+    # -- policy -----------------------------------------------------------------------------------------
+
+    def extension_allowed(self, name: str) -> bool:
+        singles, chains = extension_candidates(name)
+        if self.denied_extensions & (singles | chains):
+            return False
+        if self.allowed_extensions is None:
+            return True
+        return bool(self.allowed_extensions & chains)
+
+    def check_extension(self, real: Path, requested: str | os.PathLike[str] | None = None) -> None:
+        """Refuse a file whose requested name or resolved name breaks the extension rules."""
+        names = [real.name]
+        if requested is not None:
+            requested_name = Path(os.fspath(requested)).name
+            if requested_name not in ("", ".", ".."):
+                names.append(requested_name)
+        for name in names:
+            if not self.extension_allowed(name):
+                raise ExtensionNotAllowedError(self._extension_message(name))
+
+    def _extension_message(self, name: str) -> str:
+        singles, chains = extension_candidates(name)
+        denied = sorted(self.denied_extensions & (singles | chains))
+        if denied:
+            return f"Access denied: {name!r} has the denied extension {denied[0]!r}."
+        allowed = ", ".join(sorted(self.allowed_extensions or ()))
+        return f"Access denied: {name!r} does not have an allowed extension (allowed: {allowed})."
+
+    def check_writable(self, action: str) -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"Cannot {action}: the file tools are in read-only mode.")
+
+    def check_size(self, size: int, what: str) -> None:
+        if self.max_file_size is not None and size > self.max_file_size:
+            raise FileTooLargeError(
+                f"{what} is {size} bytes, larger than the {self.max_file_size}-byte limit for file tools."
+            )
+
+    def allowed_file(self, real: Path) -> bool:
+        """For listings and searches: a file the policy lets the tools see (extension and sandbox)."""
+        return (not self.sandbox_mode or self.contains(real)) and self.extension_allowed(real.name)
+
+    # -- checked opening ----------------------------------------------------------------------------------
+
+    def verify_fd(self, fd: int, requested: str | os.PathLike[str]) -> None:
+        """After an open: the descriptor must still point inside the sandbox (defeats symlink swaps)."""
+        if not self.sandbox_mode or not _PROC_FD.is_dir():
+            return
+        try:
+            target = os.readlink(_PROC_FD / str(fd))
+        except OSError:
+            return
+        if target.endswith(" (deleted)"):
+            return
+        self._contain(Path(target), requested)
+
+    def open_file(self, real: Path, requested: str | os.PathLike[str], flags: int = os.O_RDONLY) -> int:
+        """Open an already resolved regular file without following a final symlink; checked after opening."""
+        try:
+            fd = os.open(real, flags | _O_NOFOLLOW | _O_CLOEXEC | _O_NONBLOCK)
+        except FileNotFoundError:
+            raise PathNotFoundError(f"File not found: {os.fspath(requested)!r}") from None
+        except IsADirectoryError:
+            raise NotAFileError(f"{os.fspath(requested)!r} is a directory, not a file") from None
+        try:
+            self.verify_fd(fd, requested)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise NotAFileError(f"{os.fspath(requested)!r} is not a regular file")
+            if _O_NONBLOCK:
+                os.set_blocking(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    @contextmanager
+    def parent_dir(
+        self, real: Path, requested: str | os.PathLike[str], *, create: bool = False
+    ) -> Iterator[int]:
+        """A descriptor of the resolved parent directory, for ``dir_fd`` operations on ``real.name``."""
+        parent = real.parent
+        if create and not parent.exists():
+            parent.mkdir(parents=True, exist_ok=True)
+            self._contain(Path(os.path.realpath(parent)), requested)
+        try:
+            fd = os.open(parent, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC)
+        except FileNotFoundError:
+            raise PathNotFoundError(
+                f"The parent directory of {os.fspath(requested)!r} does not exist"
+            ) from None
+        except NotADirectoryError:
+            raise NotADirectoryToolError(
+                f"The parent of {os.fspath(requested)!r} is not a directory"
+            ) from None
+        try:
+            self.verify_fd(fd, requested)
+            yield fd
+        finally:
+            os.close(fd)
+
+    def existing_dir(self, path: str | os.PathLike[str]) -> Path:
+        real = self.resolve(path)
+        if not real.exists():
+            raise PathNotFoundError(f"Directory not found: {os.fspath(path)!r}")
+        if not real.is_dir():
+            raise NotADirectoryToolError(f"{os.fspath(path)!r} is not a directory")
+        return real
+
+
+def default_security(security: FilesystemSecurity | None) -> FilesystemSecurity:
+    """The given sandbox, or one rooted at the current working directory."""
+    return security if security is not None else FilesystemSecurity()
