@@ -1,3 +1,17 @@
 """Entry point module: registrations only (the heavy modules load on first lookup)."""
 
-from mamba_agents.plugins import hookimpl, lazy  # noqa: F401
+from typing import Any
+
+from mamba_agents.plugins import hookimpl, lazy
+
+
+@hookimpl
+def mamba_register_backends(register: Any) -> None:
+    register(
+        "local",
+        lazy("mamba_agents_local.model:local_backend"),
+        description="embedded GGUF model in-process (llama.cpp); default SmolLM2-135M-Instruct, offline",
+        kind="in-process",
+        location="in-process (llama.cpp)",
+        probe=lazy("mamba_agents_local.model:probe_local"),
+    )
