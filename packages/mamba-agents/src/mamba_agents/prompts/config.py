@@ -2,23 +2,71 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def valid_segment(value: str) -> bool:
+    """A folder or file-name piece: letters, digits, ``_ . -``, not starting with a dot."""
+    return bool(_SEGMENT.match(value)) and value not in (".", "..")
+
+
+def valid_template_name(value: str) -> bool:
+    """``"system/assistant"``: one or more segments separated by ``/``."""
+    return bool(value) and all(valid_segment(part) for part in value.split("/"))
 
 
 class PromptConfig(BaseModel):
-    """Where templates live and how they render."""
+    """Where templates live and how they render.
+
+    A template ``name`` such as ``"system/assistant"`` at version ``v1`` is the file
+    ``<prompts_dir>/v1/system/assistant.jinja2`` (Jinja2) or ``.../assistant.md`` (markdown with YAML front
+    matter; ``markdown_extension=None`` turns markdown files off). ``strict_mode`` makes a missing variable an
+    error instead of an empty string. With ``enable_caching`` a loaded template is kept until
+    ``PromptManager.clear_cache()``; without it, files are re-read on every use.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     prompts_dir: Path = Path("prompts")
     default_version: str = "v1"
     file_extension: str = ".jinja2"
+    markdown_extension: str | None = ".md"
     enable_caching: bool = True
     strict_mode: bool = False
     default_variables: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("default_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not valid_segment(value):
+            raise ValueError(f"default_version must be a folder name such as 'v1', got {value!r}")
+        return value
+
+    @field_validator("file_extension", "markdown_extension")
+    @classmethod
+    def _extension(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(".") or not valid_segment(value[1:]):
+            raise ValueError(f"a file extension starts with a dot, e.g. '.jinja2', got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_extensions(self) -> PromptConfig:
+        if self.markdown_extension is not None and self.markdown_extension == self.file_extension:
+            raise ValueError("file_extension and markdown_extension must differ")
+        return self
+
+    @property
+    def file_extensions(self) -> list[str]:
+        """Every template file extension in lookup order."""
+        return [self.file_extension] + ([self.markdown_extension] if self.markdown_extension else [])
 
 
 class TemplateConfig(BaseModel):
@@ -29,3 +77,19 @@ class TemplateConfig(BaseModel):
     name: str
     version: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not valid_template_name(value):
+            raise ValueError(
+                f"a template name is like 'system/assistant' (no '..', no leading '/'), got {value!r}"
+            )
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str | None) -> str | None:
+        if value is not None and not valid_segment(value):
+            raise ValueError(f"version must be a folder name such as 'v1', got {value!r}")
+        return value
