@@ -42,6 +42,7 @@ DEFAULT_PLACEHOLDER = (
     "[{tool_name} result cleared to save context ({chars} characters); call the tool again if you need it]"
 )
 SUPERSEDED = "[superseded: {path} was read again later in this conversation]"
+_DONE = object()
 _MARK = "mamba_agents"  # key of our bookkeeping in part metadata (never sent to the model)
 
 
@@ -126,8 +127,9 @@ class SelectivePruningStrategy(ConfiguredStrategy[PruningOptions]):
             sizes=[context.count([m]) for m in parts.body],
             fixed=sum(context.count(chunk) for chunk in (parts.head, parts.pinned, parts.tail) if chunk),
         )
-        for _ in self._edits(work, original):
-            if self.settings.until_target and work.total <= context.target_tokens:
+        edits = self._edits(work, original)
+        while not (self.settings.until_target and work.total <= context.target_tokens):
+            if next(edits, _DONE) is _DONE:
                 break
         kept = [m for m in work.body if m is not None]
         changed = any(m is not o for m, o in zip(work.body, parts.body, strict=True))
