@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic_ai.messages import ModelMessage, repair_messages
+from pydantic_ai.messages import ModelMessage, UserPromptPart, repair_messages
 
 from mamba_agents.context.config import CompactionConfig
 from mamba_agents.context.convert import to_model_messages
@@ -184,10 +184,16 @@ class ContextManager:
             return "compaction broke the history: " + "; ".join(problems[:3])
         _, turns_before = split_turns(before)
         _, turns_after = split_turns(after)
-        if turns_before and (not turns_after or turns_after[0][0] is not turns_before[0][0]):
+        # Compared by prompt part, not by message: history repair merges adjacent requests (the first request
+        # with a summary, or with the next turn's prompt), which rebuilds the message but keeps its parts.
+        def prompts(turns: list[list[ModelMessage]]) -> list[int]:
+            return [id(p) for t in turns for p in t[0].parts if isinstance(p, UserPromptPart)]
+
+        if not set(prompts(turns_before[:1])) <= set(prompts(turns_after[:1])):
             return "compaction dropped the first user message"
         keep = min(self.config.preserve_recent_turns, len(turns_before))
-        if keep and [t[0] for t in turns_after[-keep:]] != [t[0] for t in turns_before[-keep:]]:
+        kept = {id(p) for m in after for p in m.parts}
+        if not set(prompts(turns_before[len(turns_before) - keep :])) <= kept:
             return f"compaction dropped one of the last {keep} turns"
         return None
 
