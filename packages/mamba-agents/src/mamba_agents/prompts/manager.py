@@ -174,6 +174,28 @@ class PromptManager:
         """Render ``template_name``; every other keyword is a template variable."""
         return self.get(template_name, version).render(**variables)
 
+    def render_string(self, source: str, /, **variables: Any) -> str:
+        """Render ad-hoc Jinja2 ``source`` in this manager's sandbox (strict mode and ``extends`` apply)."""
+        if not isinstance(source, str):
+            raise TypeError(f"render_string() takes template source text, got {type(source).__name__}")
+        from jinja2 import TemplateSyntaxError
+
+        try:
+            compiled = self._env().from_string(source)
+        except TemplateSyntaxError as exc:
+            raise TemplateValidationError(
+                "<string>", f"Jinja2 syntax error on line {exc.lineno}: {exc.message}"
+            ) from exc
+        template = PromptTemplate(
+            name="<string>",
+            source=source,
+            defaults=dict(self._config.default_variables),
+            strict=self._config.strict_mode,
+            _compiled=compiled,
+            _environment=self._env(),
+        )
+        return template.render(**variables)
+
     def render_config(self, config: TemplateConfig | Mapping[str, Any]) -> str:
         """Render the template a :class:`TemplateConfig` points at, with its variables."""
         if not isinstance(config, TemplateConfig):
