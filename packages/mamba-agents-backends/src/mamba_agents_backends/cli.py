@@ -24,11 +24,21 @@ def _load_settings() -> Any:
     return AgentSettings()
 
 
+def effective_backend(settings: Any) -> str:
+    """The backend ``[model_backend]`` selects; ``auto`` follows the Agent's rule (a model or base_url picks a
+    server backend, nothing configured picks the embedded ``local`` model)."""
+    if settings.backend != "auto":
+        return str(settings.backend)
+    if settings.base_url:
+        return "openai_compatible"
+    return "pydantic_ai" if settings.model else "local"
+
+
 def _settings_for(name: str, configured: Any) -> Any:
-    """``[model_backend]`` for the configured backend; defaults (and no API key) for the others."""
+    """``[model_backend]`` for the selected backend; defaults (and no API key) for the others."""
     from mamba_agents.config import ModelBackendSettings
 
-    if configured is not None and configured.backend == name:
+    if configured is not None and effective_backend(configured) == name:
         return configured
     return ModelBackendSettings(backend=name)
 
@@ -36,7 +46,7 @@ def _settings_for(name: str, configured: Any) -> Any:
 async def _probe(entry: Any, settings: Any, timeout: float) -> dict[str, Any]:
     probe = entry.meta.get("probe")
     if probe is None:
-        return {"ok": None, "error": None, "note": "nothing to check"}
+        return {"ok": None, "error": None, "note": "-"}
     try:
         func = probe.resolve() if hasattr(probe, "resolve") else probe
         result = func(entry.name, settings, timeout=timeout)
@@ -79,10 +89,12 @@ async def _collect(check: bool, timeout: float) -> tuple[list[dict[str, Any]], s
             "kind": entry.meta.get("kind", ""),
             "description": entry.meta.get("description", ""),
             "address": _address(entry, settings),
-            "configured": configured is not None and configured.backend == entry.name,
+            "configured": configured is not None and effective_backend(configured) == entry.name,
         }
         if check:
             row["check"] = probes[index]
+            if row["kind"] != "server" and probes[index].get("url"):
+                row["address"] = probes[index]["url"]
         rows.append(row)
     return rows, config_error
 
@@ -124,20 +136,24 @@ def backends_command(check: bool, as_json: bool, timeout: float) -> None:
 
         console = Console()
         table = Table(title="Model backends")
-        for column in ("Backend", "Plugin", "Description", "Address"):
-            table.add_column(column)
+        table.add_column("Backend", no_wrap=True)
+        table.add_column("Plugin", no_wrap=True)
+        table.add_column("Address", overflow="fold")
+        table.add_column("Status" if check else "Description")
         if check:
-            table.add_column("Status")
-            table.add_column("Models")
+            table.add_column("Models", overflow="fold")
         for row in rows:
             name = f"[bold]{row['name']}[/bold] *" if row["configured"] else row["name"]
-            cells = [name, row["plugin"], row["description"], row["address"]]
+            plugin = "built-in" if row["plugin"].startswith("mamba_agents.") else row["plugin"]
+            cells = [name, plugin, row["address"]]
             if check:
                 cells += [_status_text(row["check"]), _models_text(row["check"])]
+            else:
+                cells.append(row["description"])
             table.add_row(*cells)
         console.print(table)
         if any(r["configured"] for r in rows):
-            console.print("* the backend [model_backend] selects")
+            console.print("* the backend \\[model_backend] selects")
         if config_error:
             Console(stderr=True).print(f"[yellow]configuration not loaded:[/yellow] {config_error}")
     if check and any(r["configured"] and r["check"].get("ok") is False for r in rows):

@@ -165,6 +165,8 @@ async def probe_server(
     server: str, settings: ModelBackendSettings, *, timeout: float = HEALTH_TIMEOUT
 ) -> BackendStatus:
     """``GET /v1/models`` on the server ``settings`` point at (or its default address)."""
+    if not settings.base_url and server not in DEFAULT_URLS:
+        return BackendStatus(url="", ok=None, error=None, note="no base_url configured")
     probe_settings = settings
     if not settings.model:
         # Listing models needs no model name; any placeholder builds the client.

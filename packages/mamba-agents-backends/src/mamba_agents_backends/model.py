@@ -43,11 +43,13 @@ class BackendStatus:
     """The outcome of probing a server: reachable or not, which models it serves, how fast it answered."""
 
     url: str
-    ok: bool
+    ok: bool | None
+    """``None``: nothing to probe (no address configured)."""
     models: list[str] = field(default_factory=list)
     latency_ms: float | None = None
     error: str | None = None
     status_code: int | None = None
+    note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,7 @@ class BackendStatus:
             "latency_ms": self.latency_ms,
             "error": self.error,
             "status_code": self.status_code,
+            "note": self.note,
         }
 
 
@@ -206,7 +209,7 @@ class OpenAICompatibleBackend(OpenAIChatModel):
 
     async def list_models(self, *, timeout: float = HEALTH_TIMEOUT) -> list[str]:
         """The model ids the server serves (``GET /v1/models``); raises :class:`BackendUnavailableError`."""
-        url = redact_url(self.base_url)
+        url = redact_url(self.base_url).rstrip("/")
         client = self.client.with_options(timeout=timeout, max_retries=0)
         try:
             page = await client.models.list()
@@ -216,19 +219,18 @@ class OpenAICompatibleBackend(OpenAIChatModel):
             ) from None
         except APITimeoutError:
             raise BackendUnavailableError(url, f"no answer within {timeout:g} s") from None
-        except APIConnectionError as exc:
-            cause = exc.__cause__ or exc
-            raise BackendUnavailableError(url, f"cannot connect ({type(cause).__name__})") from None
+        except APIConnectionError:
+            raise BackendUnavailableError(url, "cannot connect") from None
         return [m.id for m in page.data]
 
     async def health_check(self, *, timeout: float = HEALTH_TIMEOUT) -> bool:
         """``True`` when the server answers ``GET /v1/models``."""
-        return (await self.probe(timeout=timeout)).ok
+        return bool((await self.probe(timeout=timeout)).ok)
 
     async def probe(self, *, timeout: float = HEALTH_TIMEOUT) -> BackendStatus:
         """Reachability, served models and latency, without raising."""
         started = time.perf_counter()
-        url = redact_url(self.base_url)
+        url = redact_url(self.base_url).rstrip("/")
         try:
             models = await self.list_models(timeout=timeout)
         except BackendUnavailableError as exc:

@@ -5,11 +5,11 @@ from typing import Any
 from mamba_agents.plugins import hookimpl, lazy
 
 _SERVERS = {
-    "openai_compatible": ("any OpenAI-compatible server (needs base_url)", None),
+    "openai_compatible": ("any OpenAI-compatible server", None),
     "ollama": ("Ollama", "http://localhost:11434/v1"),
     "vllm": ("vLLM", "http://localhost:8000/v1"),
     "lmstudio": ("LM Studio", "http://localhost:1234/v1"),
-    "llamacpp": ("llama.cpp server (llama-server or llama_cpp.server)", "http://localhost:8080/v1"),
+    "llamacpp": ("llama.cpp server", "http://localhost:8080/v1"),
 }
 
 

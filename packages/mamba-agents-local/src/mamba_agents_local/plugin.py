@@ -10,7 +10,7 @@ def mamba_register_backends(register: Any) -> None:
     register(
         "local",
         lazy("mamba_agents_local.model:local_backend"),
-        description="embedded GGUF model in-process (llama.cpp); default SmolLM2-135M-Instruct, offline",
+        description="embedded GGUF via llama.cpp, offline (default SmolLM2-135M)",
         kind="in-process",
         location="in-process (llama.cpp)",
         probe=lazy("mamba_agents_local.model:probe_local"),
