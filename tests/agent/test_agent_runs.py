@@ -143,10 +143,9 @@ async def test_iter_gives_nodes_and_keeps_history(recorder, settings):
 
 
 async def test_run_sync_works_inside_a_running_loop_and_reuses_one_loop(recorder, settings):
-    agent = Agent(recorder.model(), settings=settings)
     seen_loops = []
 
-    def capture(messages, info):
+    async def capture(messages, info):
         seen_loops.append((id(asyncio.get_running_loop()), threading.current_thread().name))
         return recorder(messages, info)
 

@@ -125,11 +125,16 @@ class ContextManager:
             self._messages = result.messages
         return result
 
-    async def compact_messages(self, messages: Sequence[ModelMessage], *, target: int | None = None) -> CompactionResult:
+    async def compact_messages(
+        self, messages: Sequence[ModelMessage], *, target: int | None = None, within_current_turn: bool = False
+    ) -> CompactionResult:
         """Run the strategy on ``messages`` without touching the held conversation.
 
-        A result that raised, broke a tool pair, dropped the first user message or a recent turn is refused:
-        ``success`` is false, ``messages`` is the input unchanged and ``error`` says why.
+        A result that raised, broke a tool pair, dropped the first user message or a recent turn's prompt is
+        refused: ``success`` is false, ``messages`` is the input unchanged and ``error`` says why. With
+        ``within_current_turn`` (used before a model request), a history still over the target after the older
+        turns were compacted gets a second pass over the older tool exchanges of the last turn, keeping its
+        prompt and latest exchange: otherwise a long tool loop inside one run could overflow.
         """
         original = list(messages)
         _, default_target = self.thresholds()
@@ -146,11 +151,14 @@ class ContextManager:
         span = _span(name, tokens_before, len(original))
         with span as current:
             try:
-                result = await strategy.compact(original, context)
-                result.messages = repair_messages(result.messages, repair_last_response=False)
-                problem = self._check(original, result.messages)
-                if problem:
-                    raise ValueError(problem)
+                result = await self._pass(strategy, original, context)
+                if within_current_turn and context.count(result.messages) > context.target_tokens:
+                    context.current_turn = True
+                    inner = await self._pass(strategy, result.messages, context)
+                    inner.removed_count += result.removed_count
+                    inner.summary = inner.summary or result.summary
+                    inner.details = {**result.details, **inner.details, "current_turn": True}
+                    result = inner
             except Exception as exc:  # a failed compaction must never cost the conversation
                 result = CompactionResult(strategy=name, success=False, error=f"{type(exc).__name__}: {exc}")
                 result.messages = original
@@ -165,6 +173,16 @@ class ContextManager:
             result.details.setdefault("seconds", round(time.perf_counter() - started, 4))
             _finish_span(current, result)
         self._report(result)
+        return result
+
+    async def _pass(
+        self, strategy: CompactionStrategy, messages: list[ModelMessage], context: CompactionContext
+    ) -> CompactionResult:
+        result = await strategy.compact(messages, context)
+        result.messages = repair_messages(result.messages, repair_last_response=False)
+        problem = self._check(messages, result.messages)
+        if problem:
+            raise ValueError(problem)
         return result
 
     def _summary_model(self) -> Model | None:

@@ -12,7 +12,7 @@ from pydantic_ai.usage import RunUsage
 
 from mamba_agents.context.config import CompactionConfig
 from mamba_agents.context.result import CompactionResult
-from mamba_agents.context.turns import Partition, partition
+from mamba_agents.context.turns import Partition, partition, partition_current_turn
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -28,7 +28,8 @@ class CompactionContext:
 
     ``model`` is the summarization / scoring model (``config.summarization_model``, else the agent's own),
     or ``None`` when none is available; strategies that need one must then say what they did instead.
-    Model calls a strategy makes are added to ``usage``.
+    Model calls a strategy makes are added to ``usage``. ``current_turn`` is set when the last turn alone
+    is over the target (a long tool loop): :meth:`partition` then offers its older tool exchanges.
     """
 
     config: CompactionConfig
@@ -36,11 +37,15 @@ class CompactionContext:
     counter: MessageCounter
     model: Model | None = None
     usage: RunUsage = field(default_factory=RunUsage)
+    current_turn: bool = False
 
     def count(self, messages: Sequence[ModelMessage]) -> int:
         return self.counter.count_messages(messages)
 
     def partition(self, messages: Sequence[ModelMessage]) -> Partition:
+        """What may be compacted: whole older turns, or (``current_turn``) the inside of an oversize last turn."""
+        if self.current_turn:
+            return partition_current_turn(messages)
         return partition(messages, self.config.preserve_recent_turns)
 
 

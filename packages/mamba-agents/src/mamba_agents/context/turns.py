@@ -72,6 +72,25 @@ def partition(messages: Sequence[ModelMessage], preserve_recent_turns: int) -> P
     return Partition(head, middle, tail)
 
 
+def partition_current_turn(messages: Sequence[ModelMessage]) -> Partition:
+    """Open up the last turn when it alone is too big (a long tool loop inside one run).
+
+    ``head`` is everything before the last turn plus its prompt; ``tail`` is the latest exchange (the last
+    response and the request answering it); ``middle`` is the older tool exchanges of the last turn.
+    """
+    from mamba_agents.context.units import droppable_units
+
+    preamble, turns = split_turns(messages)
+    if not turns:
+        return Partition(list(preamble), [], [])
+    last = turns[-1]
+    earlier = [m for t in turns[:-1] for m in t]
+    units = droppable_units(last[1:])
+    if len(units) <= 1:
+        return Partition([*preamble, *earlier, last[0]], [], last[1:])
+    return Partition([*preamble, *earlier, last[0]], [m for u in units[:-1] for m in u], units[-1])
+
+
 def tool_call_ids(message: ModelMessage) -> set[str]:
     if isinstance(message, ModelResponse):
         return {p.tool_call_id for p in message.parts if isinstance(p, ToolCallPart)}
