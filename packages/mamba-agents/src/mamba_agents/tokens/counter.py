@@ -13,8 +13,8 @@ budgeting; see ``docs/guide/tokens.md``):
 * A ``ModelResponse`` is one assistant message: text, thinking (counted, though some providers drop it),
   tool calls (``TOOL_CALL_TOKENS`` + name + JSON arguments), built-in tool calls and returns, compaction
   content and files.
-* ``ModelRequest.instructions`` are sent once per request (pydantic-ai uses the latest request's), so a
-  conversation counts the instructions of its last request that has any, as one system message.
+* ``ModelRequest.instructions`` are sent once per request: a conversation counts the latest request's (or,
+  when it has none, the one before's, as pydantic-ai does) as one system message.
 * OpenAI-style dicts (``{"role": "user", "content": "Hi"}``, list content, ``name``, ``tool_calls``) are
   counted the same way.
 
@@ -192,7 +192,7 @@ class TokenCounter:
         items = messages if isinstance(messages, Sequence) else list(messages)
         total = 0
         for message in items:
-            if isinstance(message, Mapping):
+            if type(message) is dict:
                 total += self._scale(self._dict_message(message))
             else:
                 total += self._cached_message(message)
@@ -220,9 +220,11 @@ class TokenCounter:
             ref, parts_id, parts_len, value = entry
             # The weak reference proves this is the same live object, not a new one at a recycled address;
             # the parts check catches the (discouraged) in-place append to a message's parts.
-            if ref() is message and parts_id == id(parts) and parts_len == _safe_len(parts):
+            if ref() is message and parts_id == id(parts) and parts_len == len(parts):  # type: ignore[arg-type]
                 self._hits += 1
                 return value
+        if isinstance(message, Mapping):
+            return self._scale(self._dict_message(message))
         value = self._scale(self._message_raw(message))
         self._misses += 1
         try:
@@ -383,11 +385,17 @@ class TokenCounter:
 
 
 def _latest_instructions(messages: Sequence[Any]) -> str | None:
+    # pydantic-ai sends the latest request's instructions, or the one before's when the latest has none
+    # (a request that only carries tool results); older requests' instructions are history, never re-sent.
+    seen = 0
     for message in reversed(messages):
         if getattr(message, "kind", None) == "request":
             instructions = getattr(message, "instructions", None)
             if isinstance(instructions, str) and instructions:
                 return instructions
+            seen += 1
+            if seen == 2:
+                break
     return None
 
 
