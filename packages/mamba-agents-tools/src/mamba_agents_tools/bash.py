@@ -19,9 +19,11 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import IO
 
 from mamba_agents.config import BashConfig
 
@@ -57,7 +59,7 @@ class BashResult:
 
 
 class _CappedStream:
-    """Keeps the first and the last ``cap // 2`` bytes of a stream and counts the rest."""
+    """Keeps the first and the last ``cap // 2`` bytes of a stream and counts the rest (thread-safe)."""
 
     def __init__(self, cap: int) -> None:
         self.head_cap = cap // 2
@@ -65,33 +67,34 @@ class _CappedStream:
         self.head = bytearray()
         self.tail = bytearray()
         self.total = 0
+        self._lock = threading.Lock()
 
     def feed(self, chunk: bytes) -> None:
-        self.total += len(chunk)
-        room = self.head_cap - len(self.head)
-        if room > 0:
-            self.head += chunk[:room]
-            chunk = chunk[room:]
-        if chunk:
-            self.tail += chunk
-            if len(self.tail) > self.tail_cap:
-                del self.tail[: len(self.tail) - self.tail_cap]
+        with self._lock:
+            self.total += len(chunk)
+            room = self.head_cap - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            if chunk:
+                self.tail += chunk
+                if len(self.tail) > self.tail_cap:
+                    del self.tail[: len(self.tail) - self.tail_cap]
 
-    @property
-    def truncated(self) -> bool:
-        return self.total > len(self.head) + len(self.tail)
-
-    def text(self, name: str) -> str:
-        head = self.head.decode("utf-8", errors="replace")
-        if not self.truncated:
-            return head + self.tail.decode("utf-8", errors="replace")
-        omitted = self.total - len(self.head) - len(self.tail)
-        note = (
-            f"\n[... {name} truncated: {self.total} bytes in all, {omitted} bytes omitted here (showing the "
-            f"first {len(self.head)} and last {len(self.tail)}). To see everything, redirect it to a file "
-            f"(command > out.txt) and read that with read_file offset/limit or grep_search ...]\n"
-        )
-        return head + note + self.tail.decode("utf-8", errors="replace")
+    def snapshot(self, name: str) -> tuple[str, bool]:
+        """The kept text (with a note where bytes were dropped) and whether anything was dropped."""
+        with self._lock:
+            head = self.head.decode("utf-8", errors="replace")
+            tail = self.tail.decode("utf-8", errors="replace")
+            omitted = self.total - len(self.head) - len(self.tail)
+            if omitted <= 0:
+                return head + tail, False
+            note = (
+                f"\n[... {name} truncated: {self.total} bytes in all, {omitted} bytes omitted here (showing "
+                f"the first {len(self.head)} and last {len(self.tail)}). To see everything, redirect it to a "
+                f"file (command > out.txt) and read that with read_file offset/limit or grep_search ...]\n"
+            )
+            return head + note + tail, True
 
 
 def _shell() -> str:
@@ -111,26 +114,67 @@ def build_environment(config: BashConfig, extra: Mapping[str, str] | None = None
     return env
 
 
-def _kill_group(process: asyncio.subprocess.Process) -> None:
-    # The shell is its session's leader, so its pid is the group id even after it has exited.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+def _pump(stream: IO[bytes], sink: _CappedStream) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        while chunk := stream.read1(_READ_CHUNK):  # type: ignore[attr-defined]
+            sink.feed(chunk)
 
 
-async def _pump(stream: asyncio.StreamReader | None, sink: _CappedStream) -> None:
-    if stream is None:
-        return
-    while chunk := await stream.read(_READ_CHUNK):
-        sink.feed(chunk)
+class _Command:
+    """One started command: its process (leader of a new session), and threads draining its pipes."""
+
+    def __init__(self, command: str, cwd: str, env: dict[str, str], cap: int) -> None:
+        self.process = subprocess.Popen(
+            [_shell(), "-c", command],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self.out, self.err = _CappedStream(cap), _CappedStream(cap)
+        self.readers = [
+            threading.Thread(target=_pump, args=(pipe, sink), name="mamba-run-bash-reader", daemon=True)
+            for pipe, sink in ((self.process.stdout, self.out), (self.process.stderr, self.err))
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for the shell to exit (not for its pipes): False when the timeout passed first."""
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def kill_group(self) -> None:
+        # The shell leads its own session, so its pid is the group id even after it has exited; this also
+        # takes down whatever it left running in the background, which would otherwise hold the pipes open.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def finish(self, timed_out: bool) -> BashResult:
+        self.kill_group()
+        for reader, pipe in zip(self.readers, (self.process.stdout, self.process.stderr), strict=True):
+            reader.join(_DRAIN_GRACE_SECONDS)
+            if not reader.is_alive() and pipe is not None:  # else a process escaped the group; leave it be
+                pipe.close()
+        stdout, cut_out = self.out.snapshot("stdout")
+        stderr, cut_err = self.err.snapshot("stderr")
+        return BashResult(stdout, stderr, self.process.returncode, timed_out, cut_out or cut_err)
 
 
 def _prepare(
     command: str,
     working_dir: str,
     timeout: float | None,
+    env: Mapping[str, str] | None,
     security: FilesystemSecurity | None,
     config: BashConfig | None,
-) -> tuple[BashConfig, str, float]:
+) -> tuple[_Command, float]:
     cfg = config if config is not None else BashConfig()
     if not isinstance(command, str):
         raise InvalidArgumentError(f"command must be a string, got {type(command).__name__}")
@@ -139,67 +183,14 @@ def _prepare(
     if not limit > 0:
         raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout}")
     cwd = default_security(security).existing_dir(working_dir)
-    return cfg, str(cwd), float(limit)
+    return _Command(command, str(cwd), build_environment(cfg, env), cfg.max_output_bytes), float(limit)
 
 
-async def run_bash_async(
-    command: str,
-    working_dir: str = ".",
-    timeout: float | None = None,
-    env: Mapping[str, str] | None = None,
-    *,
-    security: FilesystemSecurity | None = None,
-    config: BashConfig | None = None,
-) -> BashResult:
-    """Async :func:`run_bash`. Cancelling the awaiting task kills the command's whole process group."""
-    cfg, cwd, limit = _prepare(command, working_dir, timeout, security, config)
-    process = await asyncio.create_subprocess_exec(
-        _shell(),
-        "-c",
-        command,
-        cwd=cwd,
-        env=build_environment(cfg, env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    out, err = _CappedStream(cfg.max_output_bytes), _CappedStream(cfg.max_output_bytes)
-    readers = asyncio.gather(_pump(process.stdout, out), _pump(process.stderr, err))
-    timed_out = False
-    try:
-        try:
-            await asyncio.wait_for(process.wait(), limit)
-        except TimeoutError:
-            timed_out = True
-    finally:
-        _kill_group(process)
-        if process.returncode is None:
-            await asyncio.shield(process.wait())
-        try:
-            await asyncio.wait_for(asyncio.shield(readers), _DRAIN_GRACE_SECONDS)
-        except TimeoutError:
-            readers.cancel()
-    result = BashResult(
-        stdout=out.text("stdout"),
-        stderr=err.text("stderr"),
-        return_code=process.returncode if process.returncode is not None else -1,
-        timed_out=timed_out,
-        truncated=out.truncated or err.truncated,
-    )
+def _outcome(run: _Command, timed_out: bool, limit: float) -> BashResult:
+    result = run.finish(timed_out)
     if timed_out:
         raise CommandTimeoutError(_timeout_message(limit, result), result)
     return result
-
-
-def _timeout_message(limit: float, result: BashResult) -> str:
-    parts = [f"Command timed out after {limit:g} seconds; it and every process it started were killed."]
-    if result.stdout:
-        parts.append(f"Partial stdout (last 2000 characters):\n{result.stdout[-2000:]}")
-    if result.stderr:
-        parts.append(f"Partial stderr (last 2000 characters):\n{result.stderr[-2000:]}")
-    parts.append("Run it in smaller steps, or with a longer timeout if the configuration allows one.")
-    return "\n".join(parts)
 
 
 @builtin_tool
@@ -218,23 +209,39 @@ def run_bash(
     ``CommandTimeoutError`` (a ``TimeoutError``) is raised with the partial output in ``.result``.
     A non-zero exit status is not an error: read ``result.return_code``.
     """
-    coro = run_bash_async(command, working_dir, timeout, env, security=security, config=config)
+    run, limit = _prepare(command, working_dir, timeout, env, security, config)
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    # Called from inside an event loop (a notebook, an async app): run on a private loop in a thread.
-    outcome: dict[str, object] = {}
+        exited = run.wait(limit)
+    except BaseException:  # KeyboardInterrupt while waiting: leave nothing running
+        run.finish(timed_out=False)
+        raise
+    return _outcome(run, not exited, limit)
 
-    def runner() -> None:
-        try:
-            outcome["result"] = asyncio.run(coro)
-        except BaseException as exc:
-            outcome["error"] = exc
 
-    thread = threading.Thread(target=runner, name="mamba-run-bash", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["result"]  # type: ignore[return-value]
+async def run_bash_async(
+    command: str,
+    working_dir: str = ".",
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    security: FilesystemSecurity | None = None,
+    config: BashConfig | None = None,
+) -> BashResult:
+    """Async :func:`run_bash`. Cancelling the awaiting task kills the command's whole process group."""
+    run, limit = _prepare(command, working_dir, timeout, env, security, config)
+    try:
+        exited = await asyncio.to_thread(run.wait, limit)
+    except BaseException:  # cancelled: kill the group at once (its pipes then close, so this is quick)
+        run.finish(timed_out=False)
+        raise
+    return await asyncio.to_thread(_outcome, run, not exited, limit)
+
+
+def _timeout_message(limit: float, result: BashResult) -> str:
+    parts = [f"Command timed out after {limit:g} seconds; it and every process it started were killed."]
+    if result.stdout:
+        parts.append(f"Partial stdout (last 2000 characters):\n{result.stdout[-2000:]}")
+    if result.stderr:
+        parts.append(f"Partial stderr (last 2000 characters):\n{result.stderr[-2000:]}")
+    parts.append("Run it in smaller steps, or with a longer timeout if the configuration allows one.")
+    return "\n".join(parts)

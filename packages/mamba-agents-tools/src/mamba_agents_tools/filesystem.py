@@ -342,8 +342,8 @@ def _walk_listing(
     try:
         with os.scandir(directory) as scan:
             entries = sorted(scan, key=lambda e: e.name)
-    except PermissionError:
-        yield {"name": directory.name, "path": sec.display(directory), "error": "permission denied"}
+    except OSError as exc:  # unreadable, or vanished while walking: report it, keep listing the rest
+        yield {"name": directory.name, "path": sec.display(directory), "error": exc.strerror or str(exc)}
         return
     for entry in entries:
         seen = _visible(sec, entry)
