@@ -51,13 +51,13 @@ class RetryConfig(_Section):
 
 
 class ModelPrice(_Section):
-    """USD per million tokens, for models genai-prices does not know (local, fine-tuned, custom) or to override
-    its price for a model. Cache reads and writes cost the input price unless given."""
+    """USD per million tokens, for models genai-prices does not know (local, fine-tuned, custom) or to
+    override its price for a model. Cache reads and writes cost the input price unless given."""
 
-    input_per_mtok: float = Field(ge=0)
-    output_per_mtok: float = Field(ge=0)
-    cache_read_per_mtok: float | None = Field(default=None, ge=0)
-    cache_write_per_mtok: float | None = Field(default=None, ge=0)
+    input_per_mtok: float = Field(ge=0, description="USD per million uncached input tokens")
+    output_per_mtok: float = Field(ge=0, description="USD per million output tokens")
+    cache_read_per_mtok: float | None = Field(default=None, ge=0, description="unset: the input price")
+    cache_write_per_mtok: float | None = Field(default=None, ge=0, description="unset: the input price")
 
 
 class TokenizerConfig(_Section):
@@ -69,9 +69,21 @@ class TokenizerConfig(_Section):
     genai-prices.
     """
 
-    encoding: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
-    estimate_factor: float = Field(default=1.2, ge=0.5, le=4.0)
-    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    encoding: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="force one tiktoken encoding (e.g. o200k_base); unset: the model's own",
+    )
+    estimate_factor: float = Field(
+        default=1.2,
+        ge=0.5,
+        le=4.0,
+        description="models without a public tokenizer count as o200k_base tokens times this",
+    )
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description="exact model name -> USD per million tokens; checked before genai-prices",
+    )
 
 
 class PluginsConfig(_Section):

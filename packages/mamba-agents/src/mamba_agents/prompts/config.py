@@ -33,13 +33,19 @@ class PromptConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prompts_dir: Path = Path("prompts")
-    default_version: str = "v1"
-    file_extension: str = ".jinja2"
-    markdown_extension: str | None = ".md"
-    enable_caching: bool = True
-    strict_mode: bool = False
-    default_variables: dict[str, Any] = Field(default_factory=dict)
+    prompts_dir: Path = Field(
+        default=Path("prompts"), description="relative paths start at the working directory"
+    )
+    default_version: str = Field(default="v1", description="the version folder used when none is given")
+    file_extension: str = Field(default=".jinja2", description="Jinja2 template files")
+    markdown_extension: str | None = Field(
+        default=".md", description="markdown prompts with YAML front matter; unset: none"
+    )
+    enable_caching: bool = Field(default=True, description="keep loaded templates until clear_cache()")
+    strict_mode: bool = Field(default=False, description="a missing variable is an error, not empty text")
+    default_variables: dict[str, Any] = Field(
+        default_factory=dict, description="variables every template sees (lowest precedence)"
+    )
 
     @field_validator("default_version")
     @classmethod
