@@ -87,8 +87,9 @@ WORDS = (
 
 
 class _Session:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, scale: float) -> None:
         self.rng = random.Random(seed)
+        self.scale = scale
         self.messages: list[ModelMessage] = []
         self.ids = 0
 
@@ -97,7 +98,7 @@ class _Session:
 
     def code(self, path: str, lines: int) -> str:
         out = [f"# {path}", "from __future__ import annotations", ""]
-        for i in range(lines):
+        for i in range(max(1, int(lines * self.scale))):
             kind = self.rng.random()
             if kind < 0.12:
                 out.append(f"def {self.word()}_{self.word()}(session, {self.word()}_id: int) -> int:")
@@ -149,7 +150,7 @@ class _Session:
         pattern = f"{self.word()}_{self.word()}"
         hits = "\n".join(
             f"{self.rng.choice(FILES)}:{self.rng.randint(1, 400)}:    {pattern}({self.word()}, {self.word()})"
-            for _ in range(self.rng.randint(5, 30))
+            for _ in range(max(1, int(self.rng.randint(5, 30) * self.scale)))
         )
         self.tool("grep_search", {"pattern": pattern, "path": "src"}, hits)
 
@@ -170,9 +171,9 @@ class _Session:
         self.answer(". ".join(sentences) + ".")
 
 
-def coding_session(turns: int = 60, seed: int = 7) -> list[ModelMessage]:
-    """The transcript; the facts of :data:`FACTS` are planted in turns 2 to 7."""
-    s = _Session(seed)
+def coding_session(turns: int = 60, seed: int = 7, scale: float = 1.0) -> list[ModelMessage]:
+    """The transcript; the facts of :data:`FACTS` are planted in turns 2 to 4. ``scale`` sizes tool output."""
+    s = _Session(seed, scale)
     s.messages.append(
         ModelRequest(parts=[SystemPromptPart(content=SYSTEM), UserPromptPart(content=FIRST_REQUEST)])
     )
