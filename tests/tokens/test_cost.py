@@ -124,6 +124,7 @@ def test_cost_is_a_float_that_remembers_what_was_unpriced():
     assert repr(priced) == "Cost(0.01234)"
     partial = Cost(0.01234, unpriced_requests=2, unpriced_models=["my-llama"])
     assert f"${partial:.4f}" == "$0.0123 (+2 unpriced requests)"
+    assert f"{partial}" == str(partial) == "0.01234 (+2 unpriced requests)"
     assert not partial.priced and float(partial) == 0.01234
     nothing = Cost(0.0, unpriced_requests=1, unpriced_models=["my-llama"])
     assert str(nothing) == "unpriced" and f"{nothing:.4f}" == "unpriced"

@@ -114,6 +114,8 @@ class Cost(float):
     def __format__(self, spec: str) -> str:
         if self.fully_unpriced:
             return format("unpriced", _text_spec(spec))
+        if not spec:
+            return str(self)
         text = float.__format__(self, spec)
         if self.unpriced_requests:
             text += f" (+{_unpriced(self.unpriced_requests)})"

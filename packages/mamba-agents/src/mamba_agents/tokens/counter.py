@@ -162,7 +162,10 @@ class TokenCounter:
         if value is None:
             value = self._raw(text)
             if len(self._text_cache) >= _TEXT_CACHE_SIZE:
-                self._text_cache.pop(next(iter(self._text_cache)))
+                try:
+                    self._text_cache.pop(next(iter(self._text_cache)))
+                except (RuntimeError, StopIteration, KeyError):  # another thread changed it meanwhile
+                    self._text_cache.clear()
             self._text_cache[text] = value
         return value
 
