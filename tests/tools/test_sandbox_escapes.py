@@ -307,3 +307,17 @@ def test_run_bash_working_dir_must_be_inside(layout: Layout) -> None:
     with pytest.raises(PathOutsideSandboxError):
         run_bash("pwd", working_dir="link_out", security=layout.security)
     assert run_bash("pwd", security=layout.security).stdout.strip() == str(layout.root)
+
+
+def test_move_and_copy_into_a_directory_under_an_allow_list(layout: Layout, txt_only) -> None:
+    assert copy_file("file1.txt", "subdir", security=txt_only) == "subdir/file1.txt"
+    assert move_file("data.json", "subdir/deeper", security=txt_only) == "subdir/deeper/data.json"
+
+
+def test_copy_into_a_directory_does_not_follow_a_planted_symlink_out(layout: Layout) -> None:
+    os.symlink(layout.outside / "secret.txt", layout.root / "subdir" / "file1.txt")
+    with pytest.raises(PathOutsideSandboxError):
+        copy_file("file1.txt", "subdir", security=layout.security)
+    with pytest.raises(PathOutsideSandboxError):
+        move_file("file1.txt", "subdir", security=layout.security)
+    assert (layout.outside / "secret.txt").read_text() == SECRET

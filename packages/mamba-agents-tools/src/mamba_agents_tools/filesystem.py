@@ -435,12 +435,16 @@ def delete_file(path: str, *, security: FilesystemSecurity | None = None) -> boo
 
 
 def _destination(sec: FilesystemSecurity, destination: str | os.PathLike[str], name: str) -> Path:
+    """Where a move or copy lands: ``destination``, or ``destination/name`` when it is a directory."""
     target = sec.resolve(destination)
+    if not target.is_dir():
+        sec.check_extension(target, destination)
+        return target
+    joined = target / name
+    target = sec.resolve(joined)  # the name may already exist there as a symlink
     if target.is_dir():
-        target = target / name
-        if target.is_dir():
-            raise NotAFileError(f"{sec.display(target)!r} is a directory, not a file")
-    sec.check_extension(target, destination)
+        raise NotAFileError(f"{sec.display(joined)!r} is a directory, not a file")
+    sec.check_extension(target, joined)
     return target
 
 

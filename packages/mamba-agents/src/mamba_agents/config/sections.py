@@ -111,25 +111,36 @@ def _has_config_files() -> bool:
 class BashConfig(_Section):
     """``run_bash``: timeout, output caps, which commands may run, what environment they see, approval.
 
-    ``approval``: ``never``; ``dangerous`` (commands that use a name from ``dangerous_commands``, or that cannot
-    be analysed, wait for approval through pydantic-ai's deferred tools); ``always``.
+    ``approval``: ``never``; ``dangerous`` (commands that use a name from ``dangerous_commands``, or that
+    cannot be analysed, wait for approval through pydantic-ai's deferred tools); ``always``.
     """
 
-    timeout: float = Field(default=30.0, gt=0)
-    max_timeout: float = Field(default=600.0, gt=0)
-    max_output_bytes: int = Field(default=64_000, ge=256)
-    allowed_commands: list[str] | None = None
-    denied_commands: list[str] = Field(default_factory=list)
-    env_allowlist: list[str] = Field(default_factory=lambda: ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ"])
-    env: dict[str, str] = Field(default_factory=dict)
-    approval: Literal["never", "dangerous", "always"] = "never"
+    timeout: float = Field(default=30.0, gt=0, description="seconds per command, unless the call says")
+    max_timeout: float = Field(default=600.0, gt=0, description="the longest timeout a model may ask for")
+    max_output_bytes: int = Field(default=64_000, ge=256, description="per stream; head and tail are kept")
+    allowed_commands: list[str] | None = Field(
+        default=None, description="unset: any command; else every simple command must start with one of these"
+    )
+    denied_commands: list[str] = Field(default_factory=list, description="refused wherever they appear")
+    env_allowlist: list[str] = Field(
+        default_factory=lambda: ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ"],
+        description="the only variables passed on from the agent's environment",
+    )
+    env: dict[str, str] = Field(default_factory=dict, description="extra variables set for every command")
+    approval: Literal["never", "dangerous", "always"] = Field(
+        default="never", description="which commands wait for approval (pydantic-ai deferred tools)"
+    )
+    # fmt: off
     dangerous_commands: list[str] = Field(
         default_factory=lambda: [
-            "rm", "rmdir", "shred", "dd", "mkfs", "mount", "umount", "chmod", "chown", "chgrp", "sudo", "su",
-            "doas", "kill", "pkill", "killall", "reboot", "shutdown", "halt", "poweroff", "curl", "wget", "ssh",
-            "scp", "rsync", "nc", "git push", "git reset", "git clean", "pip install", "npm install", "crontab",
-        ]
+            "rm", "rmdir", "shred", "dd", "mkfs", "mount", "umount", "chmod", "chown", "chgrp", "sudo",
+            "su", "doas", "kill", "pkill", "killall", "reboot", "shutdown", "halt", "poweroff", "curl",
+            "wget", "ssh", "scp", "rsync", "nc", "git push", "git reset", "git clean", "pip install",
+            "npm install", "crontab",
+        ],
+        description="with approval = dangerous: commands that need approval",
     )
+    # fmt: on
 
     @field_validator("allowed_commands", "denied_commands", "dangerous_commands")
     @classmethod
@@ -146,16 +157,16 @@ class ToolsConfig(_Section):
     limits protect the model's context: longer reads and searches are cut with a note saying how to go on.
     """
 
-    enabled: list[str] = Field(default_factory=list)
-    sandbox_mode: bool = True
-    base_directory: Path | None = None
-    allowed_extensions: list[str] | None = None
-    denied_extensions: list[str] = Field(default_factory=list)
-    max_file_size: int = Field(default=10 * 1024 * 1024, gt=0)
-    read_only: bool = False
-    max_read_chars: int = Field(default=50_000, ge=1_000)
-    max_search_results: int = Field(default=200, gt=0)
-    max_list_entries: int = Field(default=1_000, gt=0)
+    enabled: list[str] = Field(default_factory=list, description="tools or groups: filesystem, search, bash")
+    sandbox_mode: bool = Field(default=True, description="paths must resolve inside base_directory")
+    base_directory: Path | None = Field(default=None, description="the sandbox root; unset: the working dir")
+    allowed_extensions: list[str] | None = Field(default=None, description="files only; unset: all")
+    denied_extensions: list[str] = Field(default_factory=list, description="any suffix of a name, any case")
+    max_file_size: int = Field(default=10 * 1024 * 1024, gt=0, description="bytes a tool reads or writes")
+    read_only: bool = Field(default=False, description="refuse writes, appends, moves, copies, deletes")
+    max_read_chars: int = Field(default=50_000, ge=1_000, description="most read_file returns, with a note")
+    max_search_results: int = Field(default=200, gt=0, description="glob and grep results the model gets")
+    max_list_entries: int = Field(default=1_000, gt=0, description="list_directory entries the model gets")
     bash: BashConfig = Field(default_factory=BashConfig)
 
     @field_validator("allowed_extensions", "denied_extensions")
