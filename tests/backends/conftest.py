@@ -50,7 +50,7 @@ def start_llama_server(port: int, *, timeout: float = 90.0) -> LlamaServer:
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(default_model_path()), "--model_alias", "smollm2",
         "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "2048", "--n_threads", "2",
+        "--n_ctx", "2048", "--n_threads", "1",
         "--chat_format", "chatml-function-calling", "--verbose", "False",
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

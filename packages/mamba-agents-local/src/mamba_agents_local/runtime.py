@@ -3,7 +3,7 @@
 A ``Llama`` is not thread-safe and its KV cache holds the previous prompt (llama.cpp reuses the common prefix,
 which makes an agent's next turn cheap), so every call for one model runs on that model's single worker
 thread, in order. The event loop never blocks: callers await the worker, and streamed chunks cross back
-through a queue.
+through a queue (:class:`ChunkStream`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import os
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 logger = logging.getLogger("mamba_agents_local")
 
@@ -28,12 +29,18 @@ MAX_DEFAULT_THREADS = 8
 
 
 def default_threads() -> int:
-    """CPUs this process may use, capped: past ~8 threads a small model's decoding gets slower, not faster."""
+    """One CPU fewer than this process may use (at least one), at most 8.
+
+    llama.cpp's worker threads spin at every layer barrier, so one thread more than there are free CPUs costs
+    far more than it brings: with the event loop (which turns the stream into pydantic-ai events) on the
+    remaining CPU, SmolLM2 on 2 CPUs measured 40 tok/s with 1 thread and 5.5 tok/s with 2 while another
+    process was busy. Past ~8 threads a small model gets slower, not faster.
+    """
     try:
         available = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         available = os.cpu_count() or 1
-    return max(1, min(MAX_DEFAULT_THREADS, available))
+    return max(1, min(MAX_DEFAULT_THREADS, available - 1))
 
 
 @dataclass(frozen=True)
@@ -108,44 +115,87 @@ class ModelRuntime:
         """Run ``fn(llama)`` on the worker thread without blocking the event loop."""
         return await asyncio.wrap_future(self._executor.submit(lambda: fn(self._ensure_loaded())))
 
-    async def stream(self, fn: Callable[[Any], Iterator[T]]) -> AsyncIterator[T]:
-        """Items of ``fn(llama)`` as the worker produces them. Leaving early stops the generation."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        stop = threading.Event()
+    def stream(self, fn: Callable[[Any], Iterator[T]]) -> ChunkStream[T]:
+        """Items of ``fn(llama)`` as the worker produces them (call from the event loop). Closing the stream,
+        or dropping it, stops the generation at the next token."""
+        chunks: ChunkStream[T] = ChunkStream(asyncio.get_running_loop())
 
         def produce() -> None:
+            if chunks.stopped:
+                return  # closed before the worker got to it
             try:
                 iterator = fn(self._ensure_loaded())
                 try:
                     for item in iterator:
-                        if stop.is_set():
+                        if chunks.stopped or not chunks.put("item", item):
                             break
-                        loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
                 finally:
                     close = getattr(iterator, "close", None)
                     if close is not None:
                         close()
             except BaseException as exc:
-                loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+                chunks.put("error", exc)
             else:
-                loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
+                chunks.put("done", None)
 
-        future = self._executor.submit(produce)
+        self._executor.submit(produce)
+        return chunks
+
+
+class ChunkStream(Generic[T]):
+    """Items produced on a worker thread, read on the event loop.
+
+    Not an async generator on purpose: pydantic-ai reads a response stream in one task and closes it from
+    another, and closing an async generator that another task is awaiting fails ("already running"), which
+    left the model generating to ``max_tokens`` for nobody. :meth:`close` works from any task.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._stop = threading.Event()
+        self._finished = False
+        # Dropped without close() (a client that never closes its response): still stop the worker.
+        weakref.finalize(self, self._stop.set)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def put(self, kind: str, value: Any) -> bool:
+        """Hand an item to the loop (worker thread side); ``False`` once nobody can receive it."""
         try:
-            while True:
-                kind, value = await queue.get()
-                if kind == "item":
-                    yield value
-                elif kind == "error":
-                    raise value
-                else:
-                    break
-        finally:
-            stop.set()
-            # The worker stops at its next token; wait for it so the model is free for the next call.
-            with contextlib.suppress(Exception):
-                await asyncio.wrap_future(future)
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, (kind, value))
+        except RuntimeError:  # the event loop is closed: the reader is gone
+            self._stop.set()
+            return False
+        return True
+
+    def __aiter__(self) -> ChunkStream[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if self._finished:
+            raise StopAsyncIteration
+        try:
+            kind, value = await self._queue.get()
+        except BaseException:  # cancelled: nobody reads any more
+            self.close()
+            raise
+        if kind == "item":
+            return value
+        self._finished = True
+        self._stop.set()
+        if kind == "error":
+            raise value
+        raise StopAsyncIteration
+
+    def close(self) -> None:
+        """Stop the generation; a reader waiting for the next item gets the end of the stream."""
+        self._stop.set()
+        if not self._finished:
+            self._finished = True
+            self._queue.put_nowait(("done", None))
 
 
 _runtimes: dict[LoadSpec, ModelRuntime] = {}

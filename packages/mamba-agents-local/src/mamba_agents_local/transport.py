@@ -14,7 +14,7 @@ from typing import Any
 import httpx2
 
 from mamba_agents_local.chat import ChatEngine, ChatRequest, ChatRequestError, completion_body
-from mamba_agents_local.runtime import ModelRuntime
+from mamba_agents_local.runtime import ChunkStream, ModelRuntime
 
 logger = logging.getLogger("mamba_agents_local")
 
@@ -96,19 +96,32 @@ class LocalTransport(httpx2.AsyncBaseTransport):
             return _error(
                 500, f"the local model failed: {type(exc).__name__}: {exc}", "internal_error", "server_error"
             )
+        return httpx2.Response(
+            200, headers={"content-type": "text/event-stream"}, stream=_EventStream(first, chunks)
+        )
 
-        async def events() -> AsyncIterator[bytes]:
-            try:
-                if first is not None:
-                    yield f"data: {json.dumps(first)}\n\n".encode()
-                async for item in chunks:
-                    yield f"data: {json.dumps(item)}\n\n".encode()
-            except Exception as exc:  # mid-stream: all a client can still receive is an error event
-                logger.exception("local model failed while streaming")
-                error = {"error": {"message": f"the local model failed: {exc}", "type": "server_error"}}
-                yield f"data: {json.dumps(error)}\n\n".encode()
-            finally:
-                await chunks.aclose()
-            yield b"data: [DONE]\n\n"
 
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=events())
+class _EventStream(httpx2.AsyncByteStream):
+    """Server-sent events for streamed chunks. ``aclose()`` (the client closing the response, from any task)
+    stops the generation."""
+
+    def __init__(self, first: dict[str, Any] | None, chunks: ChunkStream[dict[str, Any]]) -> None:
+        self._first = first
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            if self._first is not None:
+                yield f"data: {json.dumps(self._first)}\n\n".encode()
+            async for item in self._chunks:
+                yield f"data: {json.dumps(item)}\n\n".encode()
+        except Exception as exc:  # mid-stream: all a client can still receive is an error event
+            logger.exception("local model failed while streaming")
+            error = {"error": {"message": f"the local model failed: {exc}", "type": "server_error"}}
+            yield f"data: {json.dumps(error)}\n\n".encode()
+        finally:
+            self._chunks.close()
+        yield b"data: [DONE]\n\n"
+
+    async def aclose(self) -> None:
+        self._chunks.close()
