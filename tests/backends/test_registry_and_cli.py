@@ -106,6 +106,17 @@ def test_core_import_loads_no_backend_plugin():
     assert out.stdout.strip() == "[]"
 
 
+def test_plugin_entry_modules_stay_tiny():
+    code = (
+        "import sys, mamba_agents_backends.plugin, mamba_agents_local.plugin\n"
+        "heavy = ('pydantic_ai', 'openai', 'httpx2', 'llama_cpp', 'mamba_agents_backends.model',"
+        " 'mamba_agents_local.model')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_reexports_are_the_plugin_objects():
     from mamba_agents_backends import create_ollama_backend, get_profile
 

@@ -1,27 +1,33 @@
 """OpenAI-compatible model backends (Ollama, vLLM, LM Studio, llama.cpp, any compatible server).
 
-Users import these from ``mamba_agents.backends``; this module is the implementation behind it.
+Users import these from ``mamba_agents.backends``; this module is the implementation behind it. Names load on
+first use, so that the plugin's entry point (``mamba_agents_backends.plugin``) imports nothing heavy.
 """
 
-from mamba_agents_backends.factories import (
-    DEFAULT_URLS,
-    create_llamacpp_backend,
-    create_lmstudio_backend,
-    create_ollama_backend,
-    create_vllm_backend,
-)
-from mamba_agents_backends.model import BackendStatus, BackendUnavailableError, OpenAICompatibleBackend
-from mamba_agents_backends.profiles import (
-    DEFAULT_CONTEXT_WINDOW,
-    DEFAULT_PROFILE,
-    ModelProfile,
-    ServerQuirks,
-    get_profile,
-    get_profiles_by_provider,
-    list_profiles,
-    register_profile,
-    unregister_profile,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "DEFAULT_URLS": "factories",
+    "create_llamacpp_backend": "factories",
+    "create_lmstudio_backend": "factories",
+    "create_ollama_backend": "factories",
+    "create_vllm_backend": "factories",
+    "BackendStatus": "model",
+    "BackendUnavailableError": "model",
+    "OpenAICompatibleBackend": "model",
+    "DEFAULT_CONTEXT_WINDOW": "profiles",
+    "DEFAULT_PROFILE": "profiles",
+    "ModelProfile": "profiles",
+    "ServerQuirks": "profiles",
+    "get_profile": "profiles",
+    "get_profiles_by_provider": "profiles",
+    "list_profiles": "profiles",
+    "register_profile": "profiles",
+    "unregister_profile": "profiles",
+}
 
 __all__ = [
     "DEFAULT_CONTEXT_WINDOW",
@@ -42,3 +48,38 @@ __all__ = [
     "register_profile",
     "unregister_profile",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mamba_agents_backends' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mamba_agents_backends.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from mamba_agents_backends.factories import (
+        DEFAULT_URLS,
+        create_llamacpp_backend,
+        create_lmstudio_backend,
+        create_ollama_backend,
+        create_vllm_backend,
+    )
+    from mamba_agents_backends.model import BackendStatus, BackendUnavailableError, OpenAICompatibleBackend
+    from mamba_agents_backends.profiles import (
+        DEFAULT_CONTEXT_WINDOW,
+        DEFAULT_PROFILE,
+        ModelProfile,
+        ServerQuirks,
+        get_profile,
+        get_profiles_by_provider,
+        list_profiles,
+        register_profile,
+        unregister_profile,
+    )

@@ -1,12 +1,25 @@
 """The embedded offline default model: a GGUF run in-process by llama.cpp, with tool calls and streaming.
 
-Users import these from ``mamba_agents.backends``; this module is the implementation behind it. Importing it
-does not import llama_cpp: the weights and the library load on the first request.
+Users import these from ``mamba_agents.backends``; this module is the implementation behind it. Names load on
+first use (the plugin's entry point imports nothing heavy), and llama_cpp itself only on the first request.
 """
 
-from mamba_agents_local.model import LocalBackend, create_local_backend, local_backend
-from mamba_agents_local.notice import announce_default_backend, default_backend_notice, reset_announcement
-from mamba_agents_local.weights import WeightsNotFoundError, default_model_path, resolve_model_path
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "LocalBackend": "model",
+    "create_local_backend": "model",
+    "local_backend": "model",
+    "announce_default_backend": "notice",
+    "default_backend_notice": "notice",
+    "reset_announcement": "notice",
+    "WeightsNotFoundError": "weights",
+    "default_model_path": "weights",
+    "resolve_model_path": "weights",
+}
 
 __all__ = [
     "LocalBackend",
@@ -19,3 +32,22 @@ __all__ = [
     "reset_announcement",
     "resolve_model_path",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mamba_agents_local' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mamba_agents_local.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from mamba_agents_local.model import LocalBackend, create_local_backend, local_backend
+    from mamba_agents_local.notice import announce_default_backend, default_backend_notice, reset_announcement
+    from mamba_agents_local.weights import WeightsNotFoundError, default_model_path, resolve_model_path
