@@ -21,39 +21,45 @@ __all__ = ["GrepMatch", "GrepResults", "glob_search", "grep_search"]
 
 def _walk(
     sec: FilesystemSecurity, start: Path, matcher: SegmentMatcher, *, recursive: bool = True
-) -> Iterator[tuple[Path, Path, bool]]:
-    """``(entry path, resolved path, is_dir)`` for every entry under ``start`` the matcher accepts, in sorted
-    order. Symlinked directories are never entered; entries that resolve outside the sandbox are skipped."""
-    states_by_dir = {str(start): matcher.start()}
-    for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
-        states = states_by_dir.pop(dirpath, None)
-        if states is None:
-            dirnames.clear()
+) -> Iterator[tuple[str, str, bool]]:
+    """``(entry path, resolved path, is_dir)`` for every entry under ``start`` the matcher accepts, directory
+    by directory in name order. Symlinked directories are never entered; entries that resolve outside the
+    sandbox are skipped. Plain strings and ``os.scandir`` keep this close to the speed of ``glob.glob``."""
+    stack: list[tuple[str, set[int]]] = [(str(start), matcher.start())]
+    while stack:
+        directory, states = stack.pop()
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
             continue
-        dirnames.sort()
-        keep: set[str] = set()
-        for name in sorted([*dirnames, *filenames]):
-            path = Path(dirpath, name)
-            next_states = matcher.step(states, name)
+        below: list[tuple[str, set[int]]] = []
+        for entry in entries:
+            next_states = matcher.step(states, entry.name)
             if not next_states:
                 continue
-            is_link = path.is_symlink()
-            real = Path(os.path.realpath(path)) if is_link else path
-            if is_link and sec.sandbox_mode and not sec.contains(real):
-                continue
             try:
-                info = os.stat(real)
-            except OSError:
+                is_link = entry.is_symlink()
+                if is_link:
+                    real = os.path.realpath(entry.path)
+                    if sec.sandbox_mode and not sec.contains(real):
+                        continue
+                    is_dir = stat.S_ISDIR(os.stat(real).st_mode)
+                else:
+                    real = entry.path
+                    is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:  # a broken symlink, or gone since the listing
                 continue
-            is_dir = stat.S_ISDIR(info.st_mode)
-            if not is_dir and not (sec.extension_allowed(name) and sec.extension_allowed(real.name)):
+            if not is_dir and not (
+                sec.extension_allowed(entry.name)
+                and (not is_link or sec.extension_allowed(os.path.basename(real)))
+            ):
                 continue
             if matcher.accepts(next_states):
-                yield path, real, is_dir
+                yield entry.path, real, is_dir
             if is_dir and not is_link and recursive and matcher.can_continue(next_states):
-                states_by_dir[str(path)] = next_states
-                keep.add(name)
-        dirnames[:] = [d for d in dirnames if d in keep]
+                below.append((entry.path, next_states))
+        stack.extend(reversed(below))
 
 
 @builtin_tool
@@ -134,10 +140,10 @@ def _compile(pattern: str, *, regex: bool, ignore_case: bool) -> re.Pattern[str]
         ) from None
 
 
-def _file_lines(sec: FilesystemSecurity, real: Path) -> list[str] | None:
+def _file_lines(sec: FilesystemSecurity, real: str) -> list[str] | None:
     """The lines of a text file, or None when it is binary, too large or cannot be opened."""
     try:
-        fd = sec.open_file(real, sec.display(real))
+        fd = sec.open_file(Path(real), sec.display(real))
     except (OSError, ValueError):
         return None
     with os.fdopen(fd, "rb") as fh:
@@ -182,10 +188,10 @@ def grep_search(
     if not root.exists():
         raise PathNotFoundError(f"Path not found: {path!r}")
     if root.is_dir():
-        files: Iterator[tuple[Path, Path, bool]] = _walk(sec, root, matcher, recursive=recursive)
+        files: Iterator[tuple[str, str, bool]] = _walk(sec, root, matcher, recursive=recursive)
     else:
         sec.check_extension(root, path)
-        files = iter([(root, root, False)])
+        files = iter([(str(root), str(root), False)])
     results = GrepResults()
     for entry, real, is_dir in files:
         if is_dir:

@@ -145,10 +145,14 @@ class FilesystemSecurity(BaseModel):
                 "absolute paths and symlinks may not lead out of it)."
             )
 
+    def _prefix(self) -> str:
+        base = str(self.base_directory)
+        return base if base.endswith(os.sep) else base + os.sep
+
     def contains(self, real: Path | str) -> bool:
         """Whether an already resolved path is the sandbox root or inside it."""
-        real = Path(real)
-        return real == self.base_directory or real.is_relative_to(self.base_directory)
+        text = os.fspath(real)
+        return text == str(self.base_directory) or text.startswith(self._prefix())
 
     def resolve(self, path: str | os.PathLike[str]) -> Path:
         """The real absolute path of ``path`` (symlinks and ``..`` resolved); refused outside the sandbox."""
@@ -169,16 +173,17 @@ class FilesystemSecurity(BaseModel):
 
     def display(self, real: Path | str) -> str:
         """How a resolved path is shown to the model: relative to the sandbox root when inside it."""
-        real = Path(real)
-        if real == self.base_directory:
+        text = os.fspath(real)
+        if text == str(self.base_directory):
             return "."
-        if real.is_relative_to(self.base_directory):
-            return real.relative_to(self.base_directory).as_posix()
-        return str(real)
+        prefix = self._prefix()
+        return text[len(prefix) :] if text.startswith(prefix) else text
 
     # -- policy -----------------------------------------------------------------------------------------
 
     def extension_allowed(self, name: str) -> bool:
+        if self.allowed_extensions is None and not self.denied_extensions:
+            return True
         singles, chains = extension_candidates(name)
         if self.denied_extensions & (singles | chains):
             return False
