@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from mamba_agents.config import AgentSettings
 from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
@@ -17,8 +18,6 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RequestUsage
 
-from mamba_agents.config import AgentSettings
-
 
 @dataclass
 class Recorder:
@@ -30,17 +29,30 @@ class Recorder:
     def __call__(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         self.calls.append(list(messages))
         self.instructions.append(info.instructions)
-        prompts = [p.content for m in messages if isinstance(m, ModelRequest) for p in m.parts
-                   if isinstance(p, UserPromptPart)]
-        return ModelResponse(parts=[TextPart(f"echo: {prompts[-1] if prompts else ''}")],
-                             usage=RequestUsage(input_tokens=10, output_tokens=5))
+        prompts = [
+            p.content
+            for m in messages
+            if isinstance(m, ModelRequest)
+            for p in m.parts
+            if isinstance(p, UserPromptPart)
+        ]
+        return ModelResponse(
+            parts=[TextPart(f"echo: {prompts[-1] if prompts else ''}")],
+            usage=RequestUsage(input_tokens=10, output_tokens=5),
+        )
 
     def model(self, name: str = "recorder") -> FunctionModel:
         return FunctionModel(self, model_name=name)
 
 
 def user_prompts(messages: list[ModelMessage]) -> list[str]:
-    return [p.content for m in messages if isinstance(m, ModelRequest) for p in m.parts if isinstance(p, UserPromptPart)]
+    return [
+        p.content
+        for m in messages
+        if isinstance(m, ModelRequest)
+        for p in m.parts
+        if isinstance(p, UserPromptPart)
+    ]
 
 
 def last_tool_returns(messages: list[ModelMessage]) -> list[ToolReturnPart]:

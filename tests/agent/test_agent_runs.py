@@ -6,14 +6,15 @@ import asyncio
 import threading
 
 import pytest
+from mamba_agents import Agent, AgentConfig, AgentSettings
+from mamba_agents.config import ConfigError
+from mamba_agents.plugins import UnknownNameError
+from mamba_agents.prompts import TemplateConfig
 from pydantic_ai.messages import ModelRequest, ModelResponse, SystemPromptPart, TextPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 from pydantic_ai.models.test import TestModel
 
-from mamba_agents import Agent, AgentConfig, AgentSettings
-from mamba_agents.config import ConfigError
-from mamba_agents.prompts import TemplateConfig
 from tests.agent.conftest import Recorder, call, last_tool_returns, user_prompts
 
 
@@ -39,8 +40,9 @@ def test_set_system_prompt_changes_the_next_request(recorder, settings):
 
 
 def test_system_prompt_and_config_together_keep_the_prompt(recorder, settings):
-    agent = Agent(recorder.model(), settings=settings, system_prompt="kept",
-                  config=AgentConfig(auto_compact=False))
+    agent = Agent(
+        recorder.model(), settings=settings, system_prompt="kept", config=AgentConfig(auto_compact=False)
+    )
     agent.run_sync("x")
     assert recorder.instructions == ["kept"]
     agent2 = Agent(Recorder().model(), settings=settings, config=AgentConfig(system_prompt="from config"))
@@ -53,8 +55,13 @@ def test_template_system_prompt_and_runtime_switch(settings, tmp_path):
     (prompts / "assistant.jinja2").write_text("You are {{ name }}, expert in {{ expertise }}.")
     (prompts / "coder.jinja2").write_text("You write {{ language }}.")
     rec = Recorder()
-    agent = Agent(rec.model(), settings=settings, system_prompt=TemplateConfig(
-        name="system/assistant", variables={"name": "Code Helper", "expertise": "Python"}))
+    agent = Agent(
+        rec.model(),
+        settings=settings,
+        system_prompt=TemplateConfig(
+            name="system/assistant", variables={"name": "Code Helper", "expertise": "Python"}
+        ),
+    )
     agent.run_sync("hi")
     agent.set_system_prompt(TemplateConfig(name="system/coder", variables={"language": "Python"}))
     agent.run_sync("again")
@@ -174,14 +181,23 @@ def test_model_string_forms(settings, monkeypatch):
 
 def test_settings_alone_and_model_override_keep_base_url_and_key(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    settings = AgentSettings(model_backend={"model": "llama3.2", "base_url": "http://127.0.0.1:9/v1",
-                                            "api_key": "sk-local-secret", "context_window": 8192})
+    settings = AgentSettings(
+        model_backend={
+            "model": "llama3.2",
+            "base_url": "http://127.0.0.1:9/v1",
+            "api_key": "sk-local-secret",
+            "context_window": 8192,
+        }
+    )
     agent = Agent(settings=settings)
     assert isinstance(agent.model, OpenAIChatModel)
     assert (agent.model.model_name, agent.model.base_url.rstrip("/")) == ("llama3.2", "http://127.0.0.1:9/v1")
     assert agent.context_manager.context_window == 8192
     other = Agent("gpt-4o-mini", settings=settings)
-    assert other.model.model_name == "gpt-4o-mini" and other.model.base_url.rstrip("/") == "http://127.0.0.1:9/v1"
+    assert (
+        other.model.model_name == "gpt-4o-mini"
+        and other.model.base_url.rstrip("/") == "http://127.0.0.1:9/v1"
+    )
     assert "sk-local-secret" not in repr(agent) + repr(settings)
 
 
@@ -212,7 +228,7 @@ def test_tools_by_name_from_config(settings):
 
 def test_unknown_tool_name_in_config_lists_registered_tools(settings):
     settings.tools.enabled = ["no_such_tool"]
-    with pytest.raises(Exception, match="unknown tool 'no_such_tool'; registered: .*current_time"):
+    with pytest.raises(UnknownNameError, match=r"unknown tool 'no_such_tool'; registered: .*current_time"):
         Agent(TestModel(), settings=settings)
 
 

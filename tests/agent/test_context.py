@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 
 import pytest
+from mamba_agents import Agent, AgentConfig, CompactionConfig
+from mamba_agents.context import ContextManager, SlidingWindowStrategy, invariant_violations
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic_ai import ModelContextWindowExceededError, ModelHTTPError
-from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart, ToolReturnPart
+from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from mamba_agents import Agent, AgentConfig, CompactionConfig
-from mamba_agents.context import ContextManager, SlidingWindowStrategy, invariant_violations
-from tests.agent.conftest import last_tool_returns, user_prompts
+from tests.agent.conftest import user_prompts
 
 BIG = "word " * 400  # ~400 tokens
 
@@ -40,10 +40,15 @@ def test_long_tool_loop_is_compacted_inside_one_run(settings):
         """Return a large chunk."""
         return f"chunk {n}: {BIG}"
 
-    config = AgentConfig(context=CompactionConfig(trigger_threshold_tokens=3000, target_tokens=1500,
-                                                  preserve_recent_turns=1))
-    agent = Agent(FunctionModel(_tool_loop_model(20, seen, counter)), settings=settings, config=config,
-                  tools=[read_chunk])
+    config = AgentConfig(
+        context=CompactionConfig(trigger_threshold_tokens=3000, target_tokens=1500, preserve_recent_turns=1)
+    )
+    agent = Agent(
+        FunctionModel(_tool_loop_model(20, seen, counter)),
+        settings=settings,
+        config=config,
+        tools=[read_chunk],
+    )
     result = agent.run_sync("read the whole file")
     # without compaction the last request would hold 20 x ~400 tokens
     assert max(seen) < 3000 + 1000
@@ -60,12 +65,18 @@ def test_compaction_is_reported_by_listener_log_and_span(settings, caplog):
     from opentelemetry import trace
 
     trace.set_tracer_provider(provider)
-    cm = ContextManager(CompactionConfig(trigger_threshold_tokens=200, target_tokens=100, preserve_recent_turns=1))
+    cm = ContextManager(
+        CompactionConfig(trigger_threshold_tokens=200, target_tokens=100, preserve_recent_turns=1)
+    )
     heard = []
     cm.listeners.append(heard.append)
     for i in range(10):
-        cm.add_messages([{"role": "user", "content": f"question {i} " + "x " * 50},
-                         {"role": "assistant", "content": "answer " * 50}])
+        cm.add_messages(
+            [
+                {"role": "user", "content": f"question {i} " + "x " * 50},
+                {"role": "assistant", "content": "answer " * 50},
+            ]
+        )
     assert cm.should_compact()
     import asyncio
 
@@ -82,10 +93,16 @@ def test_compaction_is_reported_by_listener_log_and_span(settings, caplog):
 
 
 async def test_readme_standalone_context_manager():
-    config = CompactionConfig(strategy="sliding_window", trigger_threshold_tokens=100000, target_tokens=80000,
-                              preserve_recent_turns=5)
+    config = CompactionConfig(
+        strategy="sliding_window",
+        trigger_threshold_tokens=100000,
+        target_tokens=80000,
+        preserve_recent_turns=5,
+    )
     manager = ContextManager(config=config)
-    manager.add_messages([{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi there!"}])
+    manager.add_messages(
+        [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi there!"}]
+    )
     assert not manager.should_compact()
     assert [type(m).__name__ for m in manager.get_messages()] == ["ModelRequest", "ModelResponse"]
     result = await manager.compact()
@@ -94,8 +111,10 @@ async def test_readme_standalone_context_manager():
 
 
 async def test_facade_context_methods(recorder, settings):
-    config = AgentConfig(context=CompactionConfig(trigger_threshold_tokens=120, target_tokens=60,
-                                                  preserve_recent_turns=1), auto_compact=False)
+    config = AgentConfig(
+        context=CompactionConfig(trigger_threshold_tokens=120, target_tokens=60, preserve_recent_turns=1),
+        auto_compact=False,
+    )
     agent = Agent(recorder.model("gpt-4o"), settings=settings, config=config)
     for i in range(6):
         await agent.run(f"Hello, I'm working on a Python project, message {i} " + "pad " * 10)
@@ -116,11 +135,14 @@ def test_context_window_exceeded_compacts_and_retries(settings):
     def model(messages, info):
         calls.append(len(messages))
         if len(messages) > 3:
-            raise ModelHTTPError.for_category(ModelContextWindowExceededError, status_code=400, model_name="small")
+            raise ModelHTTPError.for_category(
+                ModelContextWindowExceededError, status_code=400, model_name="small"
+            )
         return ModelResponse(parts=[TextPart("ok")])
 
-    config = AgentConfig(context=CompactionConfig(trigger_threshold_tokens=100_000, target_tokens=50,
-                                                  preserve_recent_turns=1))
+    config = AgentConfig(
+        context=CompactionConfig(trigger_threshold_tokens=100_000, target_tokens=50, preserve_recent_turns=1)
+    )
     agent = Agent(FunctionModel(model), settings=settings, config=config)
     for prompt in ("one " * 30, "two " * 30, "three " * 30):
         assert agent.run_sync(prompt).output == "ok"
@@ -130,7 +152,9 @@ def test_context_window_exceeded_compacts_and_retries(settings):
 def test_ratio_trigger_uses_the_models_context_window(settings):
     settings.model_backend.context_window = 1000
     config = AgentConfig(context=CompactionConfig(trigger_threshold_ratio=0.5))
-    agent = Agent(FunctionModel(lambda m, i: ModelResponse(parts=[TextPart("ok")])), settings=settings, config=config)
+    agent = Agent(
+        FunctionModel(lambda m, i: ModelResponse(parts=[TextPart("ok")])), settings=settings, config=config
+    )
     state = agent.get_context_state()
     assert (state.trigger_threshold_tokens, state.target_tokens, state.context_window) == (500, 400, 1000)
 
@@ -156,9 +180,16 @@ def test_failed_strategy_never_costs_the_conversation(settings):
 
     for strategy in (Exploding(), Breaking()):
         cm = ContextManager(CompactionConfig(trigger_threshold_tokens=10, target_tokens=5), strategy=strategy)
-        cm.add_messages([{"role": "user", "content": "first"}, {"role": "assistant", "content": "a"},
-                         {"role": "user", "content": "second"}, {"role": "assistant", "content": "b"},
-                         {"role": "user", "content": "third"}, {"role": "assistant", "content": "c"}])
+        cm.add_messages(
+            [
+                {"role": "user", "content": "first"},
+                {"role": "assistant", "content": "a"},
+                {"role": "user", "content": "second"},
+                {"role": "assistant", "content": "b"},
+                {"role": "user", "content": "third"},
+                {"role": "assistant", "content": "c"},
+            ]
+        )
         before = cm.get_messages()
         result = asyncio.run(cm.compact())
         assert not result.success and result.error
@@ -167,16 +198,23 @@ def test_failed_strategy_never_costs_the_conversation(settings):
 
 @pytest.mark.parametrize("keep", [1, 2, 3])
 async def test_sliding_window_keeps_first_message_recent_turns_and_tool_pairs(keep):
-    cm = ContextManager(CompactionConfig(trigger_threshold_tokens=100, target_tokens=50, preserve_recent_turns=keep),
-                        strategy=SlidingWindowStrategy())
+    cm = ContextManager(
+        CompactionConfig(trigger_threshold_tokens=100, target_tokens=50, preserve_recent_turns=keep),
+        strategy=SlidingWindowStrategy(),
+    )
     for i in range(8):
-        cm.add_messages([
-            {"role": "user", "content": f"turn {i}"},
-            {"role": "assistant", "content": "", "tool_calls": [
-                {"id": f"c{i}", "function": {"name": "f", "arguments": '{"a": 1}'}}]},
-            {"role": "tool", "tool_call_id": f"c{i}", "name": "f", "content": "data " * 30},
-            {"role": "assistant", "content": f"done {i}"},
-        ])
+        cm.add_messages(
+            [
+                {"role": "user", "content": f"turn {i}"},
+                {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [{"id": f"c{i}", "function": {"name": "f", "arguments": '{"a": 1}'}}],
+                },
+                {"role": "tool", "tool_call_id": f"c{i}", "name": "f", "content": "data " * 30},
+                {"role": "assistant", "content": f"done {i}"},
+            ]
+        )
     result = await cm.compact()
     messages = cm.get_messages()
     assert result.success and not invariant_violations(messages, allow_open_last=False)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from mamba_agents import Agent
 from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.usage import RequestUsage
 
-from mamba_agents import Agent
 from tests.agent.conftest import last_tool_returns
 
 
 def _priced(messages, info):
     if last_tool_returns(messages):
-        return ModelResponse(parts=[TextPart("done")], provider_name="openai",
-                             usage=RequestUsage(input_tokens=1_000, output_tokens=500, cache_read_tokens=200))
-    return ModelResponse(parts=[ToolCallPart("noop", {}, tool_call_id="n1")], provider_name="openai",
-                         usage=RequestUsage(input_tokens=1_000, output_tokens=500, cache_read_tokens=200))
+        return ModelResponse(
+            parts=[TextPart("done")],
+            provider_name="openai",
+            usage=RequestUsage(input_tokens=1_000, output_tokens=500, cache_read_tokens=200),
+        )
+    return ModelResponse(
+        parts=[ToolCallPart("noop", {}, tool_call_id="n1")],
+        provider_name="openai",
+        usage=RequestUsage(input_tokens=1_000, output_tokens=500, cache_read_tokens=200),
+    )
 
 
 def noop() -> str:
@@ -33,16 +39,25 @@ def test_one_record_per_model_request_and_real_prices(settings):
     assert abs(agent.get_cost() - 2 * 0.00725) < 1e-9
     breakdown = agent.get_cost_breakdown()
     assert breakdown.priced
-    assert abs(breakdown.prompt_cost + breakdown.completion_cost + breakdown.cache_cost - breakdown.total_cost) < 1e-9
+    assert (
+        abs(breakdown.prompt_cost + breakdown.completion_cost + breakdown.cache_cost - breakdown.total_cost)
+        < 1e-9
+    )
     assert f"${agent.get_cost():.4f}" == "$0.0145"
     agent.reset_tracking()
     assert agent.get_usage().total_tokens == 0 and agent.get_usage_history() == []
 
 
 def test_unknown_model_is_unpriced_not_zero(settings):
-    agent = Agent(FunctionModel(lambda m, i: ModelResponse(parts=[TextPart("x")],
-                                                           usage=RequestUsage(input_tokens=10, output_tokens=2)),
-                                model_name="my-llama"), settings=settings)
+    agent = Agent(
+        FunctionModel(
+            lambda m, i: ModelResponse(
+                parts=[TextPart("x")], usage=RequestUsage(input_tokens=10, output_tokens=2)
+            ),
+            model_name="my-llama",
+        ),
+        settings=settings,
+    )
     agent.run_sync("hi")
     breakdown = agent.get_cost_breakdown()
     assert not breakdown.priced and breakdown.unpriced_requests == 1
@@ -52,10 +67,15 @@ def test_unknown_model_is_unpriced_not_zero(settings):
 
 def test_user_price_table_prices_a_local_model(settings):
     settings.tokens.prices = {"my-llama": {"input_per_mtok": 1.0, "output_per_mtok": 2.0}}
-    agent = Agent(FunctionModel(lambda m, i: ModelResponse(parts=[TextPart("x")],
-                                                           usage=RequestUsage(input_tokens=1_000_000,
-                                                                              output_tokens=500_000)),
-                                model_name="my-llama"), settings=settings)
+    agent = Agent(
+        FunctionModel(
+            lambda m, i: ModelResponse(
+                parts=[TextPart("x")], usage=RequestUsage(input_tokens=1_000_000, output_tokens=500_000)
+            ),
+            model_name="my-llama",
+        ),
+        settings=settings,
+    )
     agent.run_sync("hi")
     assert agent.get_cost_breakdown().priced
     assert abs(agent.get_cost() - 2.0) < 1e-9

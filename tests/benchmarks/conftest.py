@@ -1,6 +1,6 @@
 """Benchmarks report ratios against raw pydantic-ai measured in the same run; none asserts a time.
 
-With ``--benchmark-disable`` (the default in addopts) each runs once as a plain test. Run them for numbers with
+With ``--benchmark-disable`` (the default in addopts) each runs once as a plain test. For numbers run
 ``uv run pytest tests/benchmarks --benchmark-enable -s``.
 """
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from mamba_agents import Agent, AgentConfig, AgentSettings
 from pydantic_ai import Agent as RawAgent
 from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import FunctionModel
 
-from mamba_agents import Agent, AgentConfig, AgentSettings
 from tests.benchmarks.conftest import best_of
 
 
@@ -31,8 +31,9 @@ def _measure(function, tools, report, label):
     loop = asyncio.new_event_loop()
     raw = RawAgent(FunctionModel(function), tools=tools)
     # a fresh conversation each run, so both sides do the same work (no growing history)
-    facade = Agent(FunctionModel(function), settings=AgentSettings(), tools=tools,
-                   config=AgentConfig(track_context=True))
+    facade = Agent(
+        FunctionModel(function), settings=AgentSettings(), tools=tools, config=AgentConfig(track_context=True)
+    )
 
     def run_raw():
         loop.run_until_complete(raw.run("hello"))

@@ -9,7 +9,9 @@ def test_cold_import_vs_pydantic_ai(benchmark, report):
     raw = subprocess_seconds(timed("import pydantic_ai"))
     bare = subprocess_seconds(timed("import mamba_agents"))
     agent = subprocess_seconds(timed("from mamba_agents import Agent"))
-    benchmark.pedantic(lambda: subprocess_seconds(timed("import mamba_agents"), runs=1), rounds=3, iterations=1)
+    benchmark.pedantic(
+        lambda: subprocess_seconds(timed("import mamba_agents"), runs=1), rounds=3, iterations=1
+    )
     report("import_pydantic_ai_ms", round(raw * 1000, 1))
     report("import_mamba_agents_ms", round(bare * 1000, 1))
     report("import_mamba_agents_Agent_ms", round(agent * 1000, 1))

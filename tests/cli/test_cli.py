@@ -10,7 +10,6 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
-
 from mamba_agents.cli import cli, main
 from mamba_agents.plugins import hookimpl
 
@@ -56,7 +55,9 @@ def test_plugins_table_is_readable(mamba_plugin_manager):
 
 
 def test_config_show_masks_secrets_and_names_sources(clean_env, monkeypatch):
-    (clean_env / "config.toml").write_text(f'[model_backend]\nmodel = "openai:gpt-4o"\napi_key = "{SECRET}"\n')
+    (clean_env / "config.toml").write_text(
+        f'[model_backend]\nmodel = "openai:gpt-4o"\napi_key = "{SECRET}"\n'
+    )
     monkeypatch.setenv("MAMBA_LOGGING__LEVEL", "DEBUG")
     runner = CliRunner()
     as_json = runner.invoke(cli, ["config", "show", "--json"])
@@ -75,8 +76,13 @@ def test_config_show_masks_secrets_and_names_sources(clean_env, monkeypatch):
 
 def test_config_error_is_clear_and_secret_free(clean_env):
     (clean_env / "config.toml").write_text(f'[model_backend]\napi_key = "{SECRET}"\ntimeout = "soon"\n')
-    proc = subprocess.run([sys.executable, "-m", "mamba_agents.cli", "config", "show"], capture_output=True, text=True,
-                          cwd=clean_env, env={**os.environ, "HOME": str(clean_env)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "mamba_agents.cli", "config", "show"],
+        capture_output=True,
+        text=True,
+        cwd=clean_env,
+        env={**os.environ, "HOME": str(clean_env)},
+    )
     assert proc.returncode == 2
     assert "config.toml" in proc.stderr and "model_backend.timeout" in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout

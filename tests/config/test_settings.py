@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from mamba_agents.config import AgentSettings, ConfigError
 
 SECRET = "sk-live-0123456789abcdefSECRET"
@@ -33,8 +32,19 @@ def test_defaults(project):
     assert s.model_backend.model is None and s.model_backend.backend == "auto"
     assert s.context.strategy == "sliding_window"
     assert s.retry.max_retries == 3
-    for section in ("model_backend", "logging", "retry", "context", "tokens", "prompts", "plugins", "tools",
-                    "mcp", "workflows", "capabilities"):
+    for section in (
+        "model_backend",
+        "logging",
+        "retry",
+        "context",
+        "tokens",
+        "prompts",
+        "plugins",
+        "tools",
+        "mcp",
+        "workflows",
+        "capabilities",
+    ):
         assert hasattr(s, section)
 
 
@@ -74,11 +84,17 @@ def test_precedence(project, monkeypatch, layers, expected):
 
 
 def test_yaml_config_file_and_nested_env(project, monkeypatch):
-    (project / "config.yaml").write_text("logging:\n  level: DEBUG\n  format: json\ncontext:\n  strategy: hybrid\n")
+    (project / "config.yaml").write_text(
+        "logging:\n  level: DEBUG\n  format: json\ncontext:\n  strategy: hybrid\n"
+    )
     monkeypatch.setenv("MAMBA_RETRY__MAX_RETRIES", "7")
     s = AgentSettings()
-    assert (s.logging.level, s.logging.format, s.context.strategy, s.retry.max_retries) == ("DEBUG", "json",
-                                                                                             "hybrid", 7)
+    assert (s.logging.level, s.logging.format, s.context.strategy, s.retry.max_retries) == (
+        "DEBUG",
+        "json",
+        "hybrid",
+        7,
+    )
 
 
 def test_toml_beats_yaml_when_both_exist(project):
@@ -89,11 +105,16 @@ def test_toml_beats_yaml_when_both_exist(project):
 
 def test_from_file_toml_and_yaml_and_env_still_wins(project, monkeypatch, tmp_path):
     toml = tmp_path / "custom.toml"
-    toml.write_text('[context]\nstrategy = "hybrid"\ntrigger_threshold_tokens = 50000\ntarget_tokens = 40000\n'
-                    '[model_backend]\nmodel = "from-file"\n')
+    toml.write_text(
+        '[context]\nstrategy = "hybrid"\ntrigger_threshold_tokens = 50000\ntarget_tokens = 40000\n'
+        '[model_backend]\nmodel = "from-file"\n'
+    )
     s = AgentSettings.from_file(toml)
-    assert (s.context.strategy, s.context.trigger_threshold_tokens, s.context.target_tokens) == ("hybrid", 50000,
-                                                                                                 40000)
+    assert (s.context.strategy, s.context.trigger_threshold_tokens, s.context.target_tokens) == (
+        "hybrid",
+        50000,
+        40000,
+    )
     yaml = tmp_path / "custom.yaml"
     yaml.write_text("model_backend:\n  model: yaml-model\n")
     assert AgentSettings.from_file(yaml).model_backend.model == "yaml-model"
@@ -110,7 +131,7 @@ def test_from_file_errors(tmp_path):
         AgentSettings.from_file(tmp_path / "missing.toml")
     bad = tmp_path / "x.ini"
     bad.write_text("")
-    with pytest.raises(ConfigError, match="unsupported config file type '.ini'"):
+    with pytest.raises(ConfigError, match=r"unsupported config file type '\.ini'"):
         AgentSettings.from_file(bad)
 
 
@@ -126,7 +147,9 @@ def test_invalid_value_names_file_key_and_allowed_values(project):
 
 def test_invalid_env_value_names_the_variable(project, monkeypatch):
     monkeypatch.setenv("MAMBA_RETRY__RETRY_LEVEL", "9")
-    with pytest.raises(ConfigError, match=r"environment variable MAMBA_RETRY__RETRY_LEVEL: retry.retry_level = '9'"):
+    with pytest.raises(
+        ConfigError, match=r"environment variable MAMBA_RETRY__RETRY_LEVEL: retry.retry_level = '9'"
+    ):
         AgentSettings()
 
 
@@ -148,7 +171,9 @@ def test_secret_is_masked_in_repr_dump_and_explain(project, monkeypatch):
 
 def test_secret_never_appears_in_a_validation_error(project):
     (project / "config.toml").write_text(f'[model_backend]\napi_key = "{SECRET}"\ntimeout = -1\n')
-    (project / ".env").write_text(f"MAMBA_MODEL_BACKEND__API_KEY={SECRET}\nMAMBA_MODEL_BACKEND__MAX_RETRIES=-5\n")
+    (project / ".env").write_text(
+        f"MAMBA_MODEL_BACKEND__API_KEY={SECRET}\nMAMBA_MODEL_BACKEND__MAX_RETRIES=-5\n"
+    )
     with pytest.raises(ConfigError) as err:
         AgentSettings()
     text = str(err.value) + repr(err.value) + str(err.value.__cause__) + str(err.value.__context__)
@@ -164,5 +189,5 @@ def test_secret_in_an_invalid_secret_field_is_masked(project, monkeypatch):
 
 
 def test_compaction_target_must_be_below_trigger(project):
-    with pytest.raises(ConfigError, match="target_tokens .* must be below trigger_threshold_tokens"):
+    with pytest.raises(ConfigError, match=r"target_tokens .* must be below trigger_threshold_tokens"):
         AgentSettings(context={"trigger_threshold_tokens": 100, "target_tokens": 200})

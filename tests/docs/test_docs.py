@@ -10,9 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from mamba_agents.config import AgentSettings
+from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "docs" / "configuration.md"
@@ -56,7 +55,9 @@ def test_configuration_reference_matches_the_settings_models():
         head, tail = text[: text.index(BEGIN) + len(BEGIN)], text[text.index(END) :]
         REFERENCE.write_text(f"{head}\n{expected}\n{tail}")
         current = expected
-    assert current == expected, "docs/configuration.md is stale: run MAMBA_REGEN_DOCS=1 uv run pytest tests/docs"
+    assert current == expected, (
+        "docs/configuration.md is stale: run MAMBA_REGEN_DOCS=1 uv run pytest tests/docs"
+    )
 
 
 def test_every_nav_page_exists():

@@ -16,12 +16,20 @@ def text_reply(text: str, *, prompt_tokens: int = 11, completion_tokens: int = 7
 
 
 def tool_reply(name: str, arguments: dict[str, Any], call_id: str = "call_1") -> dict[str, Any]:
-    return {"tool_calls": [{"id": call_id, "type": "function",
-                            "function": {"name": name, "arguments": json.dumps(arguments)}}], "usage": (20, 5)}
+    return {
+        "tool_calls": [
+            {
+                "id": call_id,
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(arguments)},
+            }
+        ],
+        "usage": (20, 5),
+    }
 
 
 class FakeOpenAI:
-    """``with FakeOpenAI(responder) as server:`` then ``server.base_url``; ``server.requests`` holds bodies."""
+    """``with FakeOpenAI(responder) as server:``, then ``server.base_url``; ``requests`` holds bodies."""
 
     def __init__(self, responder: Responder) -> None:
         self.responder = responder
@@ -48,14 +56,27 @@ class FakeOpenAI:
                 if reply.get("tool_calls"):
                     message["tool_calls"] = reply["tool_calls"]
                 prompt, completion = reply.get("usage", (0, 0))
-                self._send(200, {
-                    "id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion", "created": 1,
-                    "model": body["model"],
-                    "choices": [{"index": 0, "message": message,
-                                 "finish_reason": "tool_calls" if reply.get("tool_calls") else "stop"}],
-                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                              "total_tokens": prompt + completion},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{len(fake.requests)}",
+                        "object": "chat.completion",
+                        "created": 1,
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": message,
+                                "finish_reason": "tool_calls" if reply.get("tool_calls") else "stop",
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": prompt,
+                            "completion_tokens": completion,
+                            "total_tokens": prompt + completion,
+                        },
+                    },
+                )
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

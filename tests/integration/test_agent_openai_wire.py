@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pydantic_ai.models
 import pytest
-
 from mamba_agents import Agent, AgentSettings
+
 from tests.integration.openai_fake import FakeOpenAI, text_reply, tool_reply
 
 SECRET = "sk-wire-secret-abcdef123456"
@@ -18,8 +18,9 @@ def allow_local_requests(monkeypatch, tmp_path):
 
 
 def _settings(base_url: str) -> AgentSettings:
-    return AgentSettings(model_backend={"model": "fake-model", "base_url": base_url, "api_key": SECRET,
-                                        "max_retries": 0})
+    return AgentSettings(
+        model_backend={"model": "fake-model", "base_url": base_url, "api_key": SECRET, "max_retries": 0}
+    )
 
 
 def test_multi_turn_on_the_wire():

@@ -6,7 +6,6 @@ import sys
 import warnings
 
 import pytest
-
 from mamba_agents.config import AgentSettings, CompactionConfig, PluginsConfig
 from mamba_agents.plugins import (
     PluginConflictError,
@@ -64,7 +63,9 @@ def test_disabled_plugin_is_never_imported(make_dist):
 
 def test_allow_list_keeps_everything_else_unimported(make_dist):
     make_dist("acme-mamba", "1.0", {"acme": "acme_allowed"}, {"acme_allowed": ACME})
-    make_dist("other-mamba", "1.0", {"other": "other_unlisted"}, {"other_unlisted": "raise SystemExit('imported!')"})
+    make_dist(
+        "other-mamba", "1.0", {"other": "other_unlisted"}, {"other_unlisted": "raise SystemExit('imported!')"}
+    )
     manager = PluginManager(enabled=["acme"])
     infos = {i.name: i for i in manager.plugins()}
     assert infos["acme"].loaded
@@ -89,7 +90,12 @@ def test_environment_disables_a_plugin_for_the_global_manager(make_dist, monkeyp
 
 
 def test_plugin_failing_on_import_is_reported_and_the_rest_work(make_dist):
-    make_dist("broken-mamba", "0.1", {"broken": "broken_mod"}, {"broken_mod": "raise RuntimeError('boom at import')"})
+    make_dist(
+        "broken-mamba",
+        "0.1",
+        {"broken": "broken_mod"},
+        {"broken_mod": "raise RuntimeError('boom at import')"},
+    )
     make_dist("acme-mamba", "1.0", {"acme": "acme_ok"}, {"acme_ok": ACME})
     manager = PluginManager()
     with pytest.warns(PluginWarning, match="broken.*boom at import"):
@@ -144,7 +150,12 @@ from mamba_agents.plugins import hookimpl, lazy
 def mamba_register_backends(register):
     register("lazy_backend", lazy("lazy_impl:factory"))
 """
-    make_dist("lazy-mamba", "1.0", {"lazy": "lazy_entry"}, {"lazy_entry": source, "lazy_impl": "def factory(s):\n    return s\n"})
+    make_dist(
+        "lazy-mamba",
+        "1.0",
+        {"lazy": "lazy_entry"},
+        {"lazy_entry": source, "lazy_impl": "def factory(s):\n    return s\n"},
+    )
     manager = PluginManager()
     manager.load()
     assert "lazy_impl" not in sys.modules

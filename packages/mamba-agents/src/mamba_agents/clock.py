@@ -15,7 +15,9 @@ def current_time(timezone: str = "UTC") -> str:
     try:
         zone = UTC if timezone.upper() == "UTC" else ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ModelRetry(f"unknown time zone {timezone!r}; use an IANA name such as 'UTC' or 'Europe/Paris'") from None
+        raise ModelRetry(
+            f"unknown time zone {timezone!r}; use an IANA name such as 'UTC' or 'Europe/Paris'"
+        ) from None
     return datetime.now(zone).isoformat(timespec="seconds")
 
 

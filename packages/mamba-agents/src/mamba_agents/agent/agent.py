@@ -1,4 +1,4 @@
-"""The ``Agent`` facade: a pydantic-ai agent with multi-turn context, usage and cost, compaction and prompts."""
+"""The ``Agent`` facade: pydantic-ai plus multi-turn context, usage and cost, compaction and prompts."""
 
 from __future__ import annotations
 
@@ -32,11 +32,12 @@ from mamba_agents.tokens.cost import Cost
 DepsT = TypeVar("DepsT")
 OutputT = TypeVar("OutputT")
 
+_NO_DEPS: Any = type(None)
 _DISABLED = "Context tracking is disabled. Enable it with AgentConfig(track_context=True)"
 
 
 class Agent(Generic[DepsT, OutputT]):
-    """A pydantic-ai agent that remembers the conversation, tracks tokens and cost, and keeps context in bounds.
+    """A pydantic-ai agent that keeps the conversation, tracks tokens and cost, and keeps context in bounds.
 
     ``model`` is a model string (bare names such as ``"gpt-4o"`` work), a pydantic-ai ``Model``, a backend
     object, or ``None`` to take it from ``settings.model_backend``. Everything else pydantic-ai's ``Agent``
@@ -53,7 +54,7 @@ class Agent(Generic[DepsT, OutputT]):
         toolsets: Sequence[Any] = (),
         system_prompt: str | TemplateConfig | None = None,
         output_type: Any = str,
-        deps_type: type[DepsT] | Any = type(None),
+        deps_type: type[DepsT] | Any = _NO_DEPS,
         prompt_manager: PromptManager | None = None,
         capabilities: Sequence[AbstractCapability[Any]] = (),
         plugin_manager: PluginManager | None = None,
@@ -85,7 +86,9 @@ class Agent(Generic[DepsT, OutputT]):
             )
             self._context.listeners.append(self._compactions.append)
 
-        plain, built = build_toolsets(list(tools), self._settings.tools.enabled, self._settings.tools, self._plugins)
+        plain, built = build_toolsets(
+            list(tools), self._settings.tools.enabled, self._settings.tools, self._plugins
+        )
         all_toolsets = [*built, *toolsets]
         plain_set = plain_toolset(plain)
         if plain_set is not None:
@@ -109,7 +112,9 @@ class Agent(Generic[DepsT, OutputT]):
             name=name,
             **agent_kwargs,
         )
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # -- properties -----------------------------------------------------------------------------------
 
@@ -180,7 +185,7 @@ class Agent(Generic[DepsT, OutputT]):
         usage_limits: UsageLimits | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
-        """Stream one turn (``async with agent.run_stream(...) as stream``); kept once the stream completes."""
+        """Stream one turn (``async with agent.run_stream(...) as stream``); kept once it completes."""
         async with self._turn():
             history = self._history(message_history)
             async with self._agent.run_stream(

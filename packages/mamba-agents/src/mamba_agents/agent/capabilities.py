@@ -31,7 +31,7 @@ class UsageTracking(AbstractCapability[Any]):
 class GracefulToolErrors(AbstractCapability[Any]):
     """An unexpected exception in a tool becomes a failed tool result the model reads, not a crashed run.
 
-    pydantic-ai's own control flow (``ModelRetry``, ``ToolFailed``, approvals, deferrals, limits) passes through.
+    pydantic-ai's own control flow (``ModelRetry``, ``ToolFailed``, approvals, deferrals, limits) passes.
     """
 
     async def wrap_tool_execute(

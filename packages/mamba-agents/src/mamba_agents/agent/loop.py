@@ -32,7 +32,9 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """
     loop = _background_loop()
     if threading.current_thread().name == "mamba-agents-sync":
-        raise RuntimeError("run_sync() called from inside a coroutine running on its own loop; use `await run()`")
+        raise RuntimeError(
+            "run_sync() called from inside a coroutine running on its own loop; use `await run()`"
+        )
     future = asyncio.run_coroutine_threadsafe(coro, loop)
     try:
         return future.result()

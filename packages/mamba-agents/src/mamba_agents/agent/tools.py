@@ -51,7 +51,9 @@ def build_toolsets(
             elif isinstance(obj, Tool) or callable(obj):
                 plain.append(obj)
             else:
-                raise PluginError(f"tool {name!r} from plugin {entry.plugin!r} is neither a tool nor a toolset")
+                raise PluginError(
+                    f"tool {name!r} from plugin {entry.plugin!r} is neither a tool nor a toolset"
+                )
     for factory_path, tool_names in by_factory.items():
         factory: Callable[..., AbstractToolset[Any]] = lazy(factory_path).resolve()
         toolsets.append(factory(list(dict.fromkeys(tool_names)), config))

@@ -1,4 +1,4 @@
-"""Turn whatever the user gave (a model string, a Model, a backend object, settings) into a pydantic-ai Model."""
+"""Turn what the user gave (a model string, a Model, a backend object, settings) into a pydantic-ai Model."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def build_model_from_settings(settings: ModelBackendSettings, model: str | None 
     """The built-in backend: a pydantic-ai model string, or any OpenAI-compatible ``base_url``."""
     name = model or settings.model
     if not name:
-        raise ConfigError("model_backend.model is not set; set it (MAMBA_MODEL_BACKEND__MODEL) or pass a model")
+        raise ConfigError(
+            "model_backend.model is not set; set it (MAMBA_MODEL_BACKEND__MODEL) or pass a model"
+        )
     api_key = settings.api_key.get_secret_value() if settings.api_key else None
     if settings.base_url:
         from pydantic_ai.models.openai import OpenAIChatModel
@@ -88,9 +90,9 @@ def _model_settings(settings: ModelBackendSettings) -> dict[str, Any]:
 def resolve_model(model: Any, settings: ModelBackendSettings, plugins: PluginManager) -> Model:
     """The model an Agent runs on.
 
-    ``model`` may be a pydantic-ai ``Model``, an object with ``to_model()``, a model string (bare names such as
-    ``"gpt-4o"`` keep working), or ``None`` to use ``settings`` (the backend named by ``backend``; ``auto``
-    means the built-in backend when a model or base_url is configured, else the embedded ``local`` model).
+    ``model`` may be a pydantic-ai ``Model``, an object with ``to_model()``, a model string (bare names
+    such as ``"gpt-4o"`` keep working), or ``None`` to use ``settings``: the backend named by ``backend``;
+    ``auto`` means the built-in backend when a model or base_url is configured, else the ``local`` model.
     """
     from pydantic_ai.models import Model
 
@@ -100,15 +102,20 @@ def resolve_model(model: Any, settings: ModelBackendSettings, plugins: PluginMan
     if callable(to_model):
         return to_model()
     if model is not None and not isinstance(model, str):
-        raise TypeError(f"model must be a string, a pydantic_ai Model or a backend object, not {type(model).__name__}")
+        raise TypeError(
+            f"model must be a string, a pydantic_ai Model or a backend object, not {type(model).__name__}"
+        )
     backend = settings.backend
     if backend == "auto":
         if model is None and not settings.model and not settings.base_url:
             _say_local_once()
             backend = "local"
         else:
-            backend = "openai_compatible" if settings.base_url and "openai_compatible" in plugins.registry(
-                "backends") else "pydantic_ai"
+            backend = (
+                "openai_compatible"
+                if settings.base_url and "openai_compatible" in plugins.registry("backends")
+                else "pydantic_ai"
+            )
     factory = plugins.get("backends", backend)
     effective = settings if model is None else settings.model_copy(update={"model": model})
     return factory(effective)
@@ -121,5 +128,6 @@ def _say_local_once() -> None:
             return
         _local_notice_given = True
     logger.warning(
-        "No model configured (model_backend.model / MAMBA_MODEL_BACKEND__MODEL); using the embedded local model."
+        "No model configured (model_backend.model / MAMBA_MODEL_BACKEND__MODEL); "
+        "using the embedded local model."
     )

@@ -9,7 +9,7 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--all", "show_all", is_flag=True, help="Include the core's built-in plugins.")
 def plugins(as_json: bool, show_all: bool) -> None:
-    """List discovered plugins: distribution, version, status, hooks, registered names, import time, errors."""
+    """List discovered plugins: distribution, version, status, hooks, registered names, import time."""
     from rich.markup import escape
     from rich.table import Table
 

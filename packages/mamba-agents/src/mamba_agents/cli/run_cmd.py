@@ -10,7 +10,9 @@ if TYPE_CHECKING:
     from mamba_agents.agent import Agent
 
 
-def _build_agent(model: str | None, tools: tuple[str, ...], system: str | None, config_file: str | None) -> Agent:
+def _build_agent(
+    model: str | None, tools: tuple[str, ...], system: str | None, config_file: str | None
+) -> Agent:
     from mamba_agents.agent import Agent
     from mamba_agents.cli.output import stderr
     from mamba_agents.config import AgentSettings
@@ -47,9 +49,14 @@ def _footer(agent: Agent) -> str:
     )
 
 
-_model_option = click.option("--model", "-m", help="Model (e.g. 'openai:gpt-4o', 'gpt-4o'); default from config.")
+_model_option = click.option(
+    "--model", "-m", help="Model (e.g. 'openai:gpt-4o', 'gpt-4o'); default from config."
+)
 _tools_option = click.option(
-    "--tools", "-t", multiple=True, help="Tool or group names from the tools registry (repeat or comma-separate)."
+    "--tools",
+    "-t",
+    multiple=True,
+    help="Tool or group names from the tools registry (repeat or comma-separate).",
 )
 _system_option = click.option("--system", "-s", help="System prompt.")
 _config_option = click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
@@ -62,8 +69,14 @@ _config_option = click.option("--config", "config_file", type=click.Path(dir_oka
 @_system_option
 @_config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and usage as JSON.")
-def run(prompt: str, model: str | None, tools: tuple[str, ...], system: str | None, config_file: str | None,
-        as_json: bool) -> None:
+def run(
+    prompt: str,
+    model: str | None,
+    tools: tuple[str, ...],
+    system: str | None,
+    config_file: str | None,
+    as_json: bool,
+) -> None:
     """Run one prompt and print the answer, tokens used and cost."""
     from mamba_agents.cli.output import print_json, stderr, stdout
 
@@ -72,8 +85,12 @@ def run(prompt: str, model: str | None, tools: tuple[str, ...], system: str | No
         result = agent.run_sync(prompt)
     if as_json:
         output = result.output
-        print_json({"output": output if isinstance(output, str | int | float | bool | None) else str(output),
-                    **_summary(agent)})
+        print_json(
+            {
+                "output": output if isinstance(output, str | int | float | bool | None) else str(output),
+                **_summary(agent),
+            }
+        )
         return
     stdout().print(result.output, markup=False, highlight=False)
     stderr().print(_footer(agent))

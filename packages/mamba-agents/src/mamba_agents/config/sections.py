@@ -103,9 +103,10 @@ class PluginsConfig(_Section):
 
 
 def _has_config_files() -> bool:
-    return any(Path(p).exists() for p in (".env", "config.toml", "config.yaml", "config.yml")) or (
-        Path.home() / "mamba.env"
-    ).exists()
+    return (
+        any(Path(p).exists() for p in (".env", "config.toml", "config.yaml", "config.yml"))
+        or (Path.home() / "mamba.env").exists()
+    )
 
 
 class BashConfig(_Section):

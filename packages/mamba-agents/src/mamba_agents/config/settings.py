@@ -1,4 +1,4 @@
-"""``AgentSettings``: every section, from constructor, environment, ``.env``, config files and ``~/mamba.env``."""
+"""``AgentSettings``: every section, from arguments, environment, ``.env``, config files, ``~/mamba.env``."""
 
 from __future__ import annotations
 
@@ -103,7 +103,9 @@ class AgentSettings(BaseSettings):
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
         if path.suffix.lower() not in (".toml", ".yaml", ".yml"):
-            raise ConfigError(f"{path}: unsupported config file type {path.suffix!r}; use .toml, .yaml or .yml")
+            raise ConfigError(
+                f"{path}: unsupported config file type {path.suffix!r}; use .toml, .yaml or .yml"
+            )
         token = _config_file.set(path.resolve())
         try:
             return cls(**values)

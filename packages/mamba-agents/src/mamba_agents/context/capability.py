@@ -54,9 +54,12 @@ class CompactionCapability(AbstractCapability[Any]):
             raise RetryModelRequest()
         raise error
 
-    async def _compact(self, ctx: RunContext[Any], request_context: ModelRequestContext, *, target: int | None) -> None:
-        result = await self.manager.compact_messages(request_context.messages, target=target,
-                                                     within_current_turn=True)
+    async def _compact(
+        self, ctx: RunContext[Any], request_context: ModelRequestContext, *, target: int | None
+    ) -> None:
+        result = await self.manager.compact_messages(
+            request_context.messages, target=target, within_current_turn=True
+        )
         if result.success and result.messages != request_context.messages:
             request_context.messages = result.messages
             ctx.messages[:] = result.messages

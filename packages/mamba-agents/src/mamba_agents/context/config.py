@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,8 +22,12 @@ class CompactionConfig(BaseModel):
     trigger_threshold_tokens: int = Field(default=100_000, gt=0)
     target_tokens: int = Field(default=80_000, gt=0)
     trigger_threshold_ratio: float | None = Field(default=None, gt=0, le=1)
-    target_ratio: float = Field(default=0.8, gt=0, lt=1, description="target as a fraction of the trigger, "
-                                "used with trigger_threshold_ratio")
+    target_ratio: float = Field(
+        default=0.8,
+        gt=0,
+        lt=1,
+        description="target as a fraction of the trigger, used with trigger_threshold_ratio",
+    )
     preserve_recent_turns: int = Field(default=2, ge=0)
     summarization_model: str | None = None
     summary_max_tokens: int = Field(default=1_024, gt=0)
@@ -33,10 +38,8 @@ class CompactionConfig(BaseModel):
     def _default_target(cls, data: Any) -> Any:
         # A trigger given without a target gets a target below it instead of failing on the default.
         if isinstance(data, dict) and "trigger_threshold_tokens" in data and "target_tokens" not in data:
-            try:
+            with contextlib.suppress(TypeError, ValueError):  # the field validators report bad values
                 data = {**data, "target_tokens": max(1, int(int(data["trigger_threshold_tokens"]) * 0.8))}
-            except (TypeError, ValueError):
-                pass
         return data
 
     @model_validator(mode="after")

@@ -37,7 +37,9 @@ def to_model_messages(items: Iterable[ModelMessage | Mapping[str, Any]]) -> list
             out.append(item)
             continue
         if not isinstance(item, Mapping):
-            raise TypeError(f"message {index}: expected a pydantic-ai message or a dict, not {type(item).__name__}")
+            raise TypeError(
+                f"message {index}: expected a pydantic-ai message or a dict, not {type(item).__name__}"
+            )
         role = item.get("role")
         content = item.get("content")
         if role == "system":
@@ -48,8 +50,11 @@ def to_model_messages(items: Iterable[ModelMessage | Mapping[str, Any]]) -> list
             call_id = item.get("tool_call_id")
             if not call_id:
                 raise ValueError(f"message {index}: a 'tool' message needs 'tool_call_id'")
-            pending.append(ToolReturnPart(tool_name=str(item.get("name") or "tool"), content=content,
-                                          tool_call_id=str(call_id)))
+            pending.append(
+                ToolReturnPart(
+                    tool_name=str(item.get("name") or "tool"), content=content, tool_call_id=str(call_id)
+                )
+            )
         elif role == "assistant":
             flush()
             parts: list[Any] = []
@@ -58,9 +63,13 @@ def to_model_messages(items: Iterable[ModelMessage | Mapping[str, Any]]) -> list
             for call in item.get("tool_calls") or ():
                 function = call.get("function", call)
                 args = function.get("arguments")
-                parts.append(ToolCallPart(tool_name=function["name"],
-                                          args=json.loads(args) if isinstance(args, str) and args else args,
-                                          tool_call_id=call.get("id") or f"call_{index}_{len(parts)}"))
+                parts.append(
+                    ToolCallPart(
+                        tool_name=function["name"],
+                        args=json.loads(args) if isinstance(args, str) and args else args,
+                        tool_call_id=call.get("id") or f"call_{index}_{len(parts)}",
+                    )
+                )
             out.append(ModelResponse(parts=parts or [TextPart(content="")]))
         else:
             raise ValueError(f"message {index}: unknown role {role!r}; allowed: {', '.join(_ROLES)}")
@@ -69,7 +78,7 @@ def to_model_messages(items: Iterable[ModelMessage | Mapping[str, Any]]) -> list
 
 
 def to_dicts(messages: Iterable[ModelMessage]) -> list[dict[str, Any]]:
-    """A display/export view of messages as OpenAI-style dicts (lossy: for reading, never for feeding back)."""
+    """Messages as OpenAI-style dicts for display and export (lossy: never feed them back)."""
     out: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, ModelRequest):
@@ -79,15 +88,29 @@ def to_dicts(messages: Iterable[ModelMessage]) -> list[dict[str, Any]]:
                 elif isinstance(part, UserPromptPart):
                     out.append({"role": "user", "content": part.content})
                 elif isinstance(part, ToolReturnPart):
-                    out.append({"role": "tool", "tool_call_id": part.tool_call_id, "name": part.tool_name,
-                                "content": part.model_response_str()})
+                    out.append(
+                        {
+                            "role": "tool",
+                            "tool_call_id": part.tool_call_id,
+                            "name": part.tool_name,
+                            "content": part.model_response_str(),
+                        }
+                    )
                 elif getattr(part, "part_kind", "") == "compaction":
-                    out.append({"role": "user", "content": getattr(part, "content", None), "compaction": True})
+                    out.append(
+                        {"role": "user", "content": getattr(part, "content", None), "compaction": True}
+                    )
         else:
             text = "".join(p.content for p in message.parts if isinstance(p, TextPart))
-            calls = [{"id": p.tool_call_id, "type": "function",
-                      "function": {"name": p.tool_name, "arguments": p.args_as_json_str()}}
-                     for p in message.parts if isinstance(p, ToolCallPart)]
+            calls = [
+                {
+                    "id": p.tool_call_id,
+                    "type": "function",
+                    "function": {"name": p.tool_name, "arguments": p.args_as_json_str()},
+                }
+                for p in message.parts
+                if isinstance(p, ToolCallPart)
+            ]
             entry: dict[str, Any] = {"role": "assistant", "content": text}
             if calls:
                 entry["tool_calls"] = calls

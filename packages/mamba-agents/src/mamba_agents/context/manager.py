@@ -126,7 +126,11 @@ class ContextManager:
         return result
 
     async def compact_messages(
-        self, messages: Sequence[ModelMessage], *, target: int | None = None, within_current_turn: bool = False
+        self,
+        messages: Sequence[ModelMessage],
+        *,
+        target: int | None = None,
+        within_current_turn: bool = False,
     ) -> CompactionResult:
         """Run the strategy on ``messages`` without touching the held conversation.
 
@@ -189,9 +193,9 @@ class ContextManager:
         if self.config.summarization_model and self._resolve_model is not None:
             return self._resolve_model(self.config.summarization_model)
         if self.config.summarization_model:
-            from mamba_agents.backends.resolve import qualify_model_name
-
             from pydantic_ai.models import infer_model
+
+            from mamba_agents.backends.resolve import qualify_model_name
 
             return infer_model(qualify_model_name(self.config.summarization_model))
         return self.model
@@ -202,6 +206,7 @@ class ContextManager:
             return "compaction broke the history: " + "; ".join(problems[:3])
         _, turns_before = split_turns(before)
         _, turns_after = split_turns(after)
+
         # Compared by prompt part, not by message: history repair merges adjacent requests (the first request
         # with a summary, or with the next turn's prompt), which rebuilds the message but keeps its parts.
         def prompts(turns: list[list[ModelMessage]]) -> list[int]:
@@ -221,8 +226,11 @@ class ContextManager:
             self.compaction_count += 1
             logger.info(
                 "compacted with %s: %d -> %d tokens, %d -> %d messages",
-                result.strategy, result.tokens_before, result.tokens_after,
-                result.messages_before, result.messages_after,
+                result.strategy,
+                result.tokens_before,
+                result.tokens_after,
+                result.messages_before,
+                result.messages_after,
             )
         else:
             logger.warning("compaction with %s abandoned: %s", result.strategy, result.error)
@@ -248,8 +256,11 @@ def _span(strategy: str, tokens_before: int, messages_before: int) -> Any:
         return _NoSpan()
     return trace.get_tracer("mamba_agents").start_as_current_span(
         "mamba.compaction",
-        attributes={"mamba.compaction.strategy": strategy, "mamba.compaction.tokens_before": tokens_before,
-                    "mamba.compaction.messages_before": messages_before},
+        attributes={
+            "mamba.compaction.strategy": strategy,
+            "mamba.compaction.tokens_before": tokens_before,
+            "mamba.compaction.messages_before": messages_before,
+        },
     )
 
 

@@ -11,7 +11,7 @@ from pydantic_ai.usage import RunUsage
 
 @dataclass
 class CompactionResult:
-    """The outcome of one compaction. ``messages`` is the new history (unchanged when ``success`` is false)."""
+    """The outcome of one compaction; ``messages`` is the new history (unchanged unless ``success``)."""
 
     strategy: str
     success: bool = True

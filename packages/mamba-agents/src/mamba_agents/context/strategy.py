@@ -43,14 +43,14 @@ class CompactionContext:
         return self.counter.count_messages(messages)
 
     def partition(self, messages: Sequence[ModelMessage]) -> Partition:
-        """What may be compacted: whole older turns, or (``current_turn``) the inside of an oversize last turn."""
+        """What may be compacted: older turns, or (``current_turn``) the inside of an oversize last turn."""
         if self.current_turn:
             return partition_current_turn(messages)
         return partition(messages, self.config.preserve_recent_turns)
 
 
 class CompactionStrategy(ABC):
-    """Subclass, set ``name``, implement :meth:`compact`; register with ``mamba_register_compaction_strategies``.
+    """Subclass, set ``name``, implement :meth:`compact`; register it through a plugin hook.
 
     A strategy returns a :class:`CompactionResult` whose ``messages`` is the new history. It must not mutate
     the messages it is given. The :class:`~mamba_agents.context.ContextManager` measures tokens, repairs tool

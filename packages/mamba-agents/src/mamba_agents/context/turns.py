@@ -112,13 +112,17 @@ def invariant_violations(messages: Sequence[ModelMessage], *, allow_open_last: b
     problems: list[str] = []
     for index, message in enumerate(messages):
         if isinstance(message, ModelRequest):
-            if index > 0 and any(isinstance(p, SystemPromptPart) for p in message.parts):
-                if any(not isinstance(p, SystemPromptPart) for m in messages[:index] for p in m.parts):
-                    problems.append(f"message {index}: system prompt after the start of the conversation")
+            late_system = index > 0 and any(isinstance(p, SystemPromptPart) for p in message.parts)
+            if late_system and any(
+                not isinstance(p, SystemPromptPart) for m in messages[:index] for p in m.parts
+            ):
+                problems.append(f"message {index}: system prompt after the start of the conversation")
             returns = tool_return_ids(message)
             previous = tool_call_ids(messages[index - 1]) if index > 0 else set()
             for orphan in sorted(returns - previous):
-                problems.append(f"message {index}: tool result {orphan!r} has no call in the previous response")
+                problems.append(
+                    f"message {index}: tool result {orphan!r} has no call in the previous response"
+                )
         else:
             calls = tool_call_ids(message)
             if not calls:

@@ -22,7 +22,7 @@ def mamba_register_compaction_strategies(register: Any) -> None:
 
 @hookspec
 def mamba_register_tools(register: Any) -> None:
-    """Register tools and tool groups: ``register(name, tool, group=...)`` or ``register(group, [names], kind="group")``."""
+    """Register tools: ``register(name, tool, group=...)``; groups: ``kind="group"`` with a tuple of names."""
 
 
 @hookspec
@@ -42,7 +42,7 @@ def mamba_register_mcp_transports(register: Any) -> None:
 
 @hookspec
 def mamba_register_capabilities(register: Any) -> None:
-    """Register pydantic-ai capability factories: ``register(name, factory(**options) -> AbstractCapability)``."""
+    """Register capability factories: ``register(name, factory(**options) -> AbstractCapability)``."""
 
 
 @hookspec

@@ -115,8 +115,13 @@ def discover_entry_points(group: str = ENTRY_POINT_GROUP) -> list[PluginSource]:
 
 def builtin_sources(modules: Iterable[str] = DEFAULT_PLUGINS) -> list[PluginSource]:
     return [
-        PluginSource(name=m, module=m, load=partial(importlib.import_module, m),
-                     distribution="mamba-agents", builtin=True)
+        PluginSource(
+            name=m,
+            module=m,
+            load=partial(importlib.import_module, m),
+            distribution="mamba-agents",
+            builtin=True,
+        )
         for m in modules
     ]
 
@@ -156,7 +161,9 @@ class PluginManager:
         try:
             return self._registries[kind]
         except KeyError:
-            raise ValueError(f"unknown registry kind {kind!r}; kinds: {', '.join(self._registries)}") from None
+            raise ValueError(
+                f"unknown registry kind {kind!r}; kinds: {', '.join(self._registries)}"
+            ) from None
 
     def get(self, kind: str, name: str) -> Any:
         return self.registry(kind).get(name)
@@ -182,8 +189,13 @@ class PluginManager:
             if self._loaded:
                 return
             for source in self._sources():
-                info = PluginInfo(name=source.name, module=source.module, distribution=source.distribution,
-                                  version=source.version, builtin=source.builtin)
+                info = PluginInfo(
+                    name=source.name,
+                    module=source.module,
+                    distribution=source.distribution,
+                    version=source.version,
+                    builtin=source.builtin,
+                )
                 self.infos[source.name] = info
                 reason = self._blocked(source)
                 if reason:
@@ -250,8 +262,9 @@ class PluginManager:
                 registry = self._registries[kind]
                 names: list[str] = []
 
-                def register(name: str, obj: Any, _reg: Registry = registry, _names: list[str] = names,
-                             **meta: Any) -> None:
+                def register(
+                    name: str, obj: Any, _reg: Registry = registry, _names: list[str] = names, **meta: Any
+                ) -> None:
                     _reg.add(name, obj, plugin=plugin_name, **meta)
                     _names.append(name)
 
@@ -290,7 +303,7 @@ def get_plugin_manager(plugins: Any = None) -> PluginManager:
 
 
 def set_plugin_manager(manager: PluginManager | None) -> PluginManager | None:
-    """Make ``manager`` the one every lookup uses (``None`` restores normal behaviour); returns the old one."""
+    """Make ``manager`` the one every lookup uses (``None`` restores the default); returns the old one."""
     global _override
     previous, _override = _override, manager
     return previous
@@ -300,5 +313,3 @@ def reset_plugin_managers() -> None:
     """Forget loaded managers, so the next lookup discovers plugins again."""
     with _managers_lock:
         _managers.clear()
-
-

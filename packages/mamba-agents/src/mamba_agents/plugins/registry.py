@@ -15,14 +15,27 @@ FIRST_PARTY_PROVIDERS: dict[str, dict[str, str]] = {
     ),
     "tools": dict.fromkeys(
         (
-            "read_file", "write_file", "append_file", "list_directory", "file_info", "delete_file",
-            "move_file", "copy_file", "glob_search", "grep_search", "run_bash",
-            "filesystem", "search", "bash",
+            "read_file",
+            "write_file",
+            "append_file",
+            "list_directory",
+            "file_info",
+            "delete_file",
+            "move_file",
+            "copy_file",
+            "glob_search",
+            "grep_search",
+            "run_bash",
+            "filesystem",
+            "search",
+            "bash",
         ),
         "mamba-agents-tools",
     ),
     "backends": {
-        **dict.fromkeys(("openai_compatible", "ollama", "vllm", "lmstudio", "llamacpp"), "mamba-agents-backends"),
+        **dict.fromkeys(
+            ("openai_compatible", "ollama", "vllm", "lmstudio", "llamacpp"), "mamba-agents-backends"
+        ),
         "local": "mamba-agents-local",
     },
     "workflows": dict.fromkeys(("react", "plan_execute", "reflection"), "mamba-agents-workflows"),
@@ -31,7 +44,7 @@ FIRST_PARTY_PROVIDERS: dict[str, dict[str, str]] = {
 
 
 @dataclass(frozen=True)
-class lazy:  # noqa: N801 - used like a function: register("x", lazy("pkg.mod:Attr"))
+class lazy:
     """A reference imported only when the name is first looked up, so plugin entry modules stay tiny."""
 
     target: str
@@ -76,7 +89,9 @@ class Registry:
 
     def add(self, name: str, obj: Any, *, plugin: str, **meta: Any) -> None:
         if not isinstance(name, str) or not name:
-            raise ValueError(f"plugin {plugin!r} registered a {self.kind} entry with an invalid name {name!r}")
+            raise ValueError(
+                f"plugin {plugin!r} registered a {self.kind} entry with an invalid name {name!r}"
+            )
         if name in self._entries:
             first = self._entries[name].plugin
             self._conflicts.setdefault(name, [first]).append(plugin)
