@@ -37,3 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:
+        # a model or run error (HTTP status, limits, unreachable server) is a message, not a traceback
+        if not type(exc).__module__.startswith(("pydantic_ai", "mamba_agents", "openai")):
+            raise
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
