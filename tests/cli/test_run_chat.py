@@ -8,8 +8,8 @@ import os
 import pydantic_ai.models
 import pytest
 from click.testing import CliRunner
-
 from mamba_agents.cli import cli
+
 from tests.integration.openai_fake import FakeOpenAI, text_reply, tool_reply
 
 
