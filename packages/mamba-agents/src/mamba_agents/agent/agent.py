@@ -242,7 +242,8 @@ class Agent(Generic[DepsT, OutputT]):
             prompt = self.prompt_manager.render_string(prompt, **variables)
         self._system_prompt = self._render_prompt(prompt)
 
-    def _instructions(self, ctx: RunContext[Any]) -> str | None:
+    async def _instructions(self, ctx: RunContext[Any]) -> str | None:
+        # async on purpose: pydantic-ai runs a sync instruction function in a worker thread on every request
         return self._system_prompt or None
 
     def _render_prompt(self, prompt: str | TemplateConfig) -> str:
