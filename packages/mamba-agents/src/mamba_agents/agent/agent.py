@@ -94,9 +94,9 @@ class Agent(Generic[DepsT, OutputT]):
         if plain_set is not None:
             all_toolsets.insert(0, plain_set)
 
-        caps: list[AbstractCapability[Any]] = [UsageTracking(self._usage_tracker)]
         if self._config.graceful_tool_errors:
-            caps.append(GracefulToolErrors())
+            all_toolsets = [GracefulToolErrors(toolset) for toolset in all_toolsets]
+        caps: list[AbstractCapability[Any]] = [UsageTracking(self._usage_tracker)]
         if self._context is not None and self._config.auto_compact:
             caps.append(CompactionCapability(self._context))
         caps.extend(self._configured_capabilities())

@@ -1,15 +1,16 @@
-"""The capabilities the facade composes onto its pydantic-ai agent."""
+"""What the facade composes onto its pydantic-ai agent: usage tracking, graceful tool errors."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic_ai import RunContext, ToolDefinition
-from pydantic_ai.capabilities import AbstractCapability, ValidatedToolArgs, WrapToolExecuteHandler
+from pydantic_ai import RunContext
+from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.exceptions import ToolFailed
-from pydantic_ai.messages import ModelResponse, ToolCallPart
+from pydantic_ai.messages import ModelResponse
 from pydantic_ai.models import ModelRequestContext
+from pydantic_ai.toolsets import ToolsetTool, WrapperToolset
 
 from mamba_agents.tokens import UsageTracker
 
@@ -28,23 +29,18 @@ class UsageTracking(AbstractCapability[Any]):
 
 
 @dataclass
-class GracefulToolErrors(AbstractCapability[Any]):
+class GracefulToolErrors(WrapperToolset[Any]):
     """An unexpected exception in a tool becomes a failed tool result the model reads, not a crashed run.
 
     pydantic-ai's own control flow (``ModelRetry``, ``ToolFailed``, approvals, deferrals, limits) passes.
+    A toolset wrapper rather than a capability: it costs only when a tool runs, not on every request.
     """
 
-    async def wrap_tool_execute(
-        self,
-        ctx: RunContext[Any],
-        *,
-        call: ToolCallPart,
-        tool_def: ToolDefinition,
-        args: ValidatedToolArgs,
-        handler: WrapToolExecuteHandler,
+    async def call_tool(
+        self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]
     ) -> Any:
         try:
-            return await handler(args)
+            return await super().call_tool(name, tool_args, ctx, tool)
         except Exception as exc:
             if type(exc).__module__.startswith("pydantic_ai"):
                 raise

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_ai import RunContext
@@ -23,16 +23,15 @@ class CompactionCapability(AbstractCapability[Any]):
     """
 
     manager: ContextManager
-    _overflowed: bool = field(default=False, init=False, repr=False)
-
-    async def for_run(self, ctx: RunContext[Any]) -> CompactionCapability:
-        if self.manager.context_window is None:
-            self.manager.context_window = getattr(ctx.model, "context_window", None)
-        return replace(self)
+    # Runs whose last attempt overflowed, by run id. Kept here rather than in a per-run copy (``for_run``)
+    # because a per-run copy costs every run, while an overflow is rare.
+    _overflowed: set[str] = field(default_factory=set, init=False, repr=False)
 
     async def before_model_request(
         self, ctx: RunContext[Any], request_context: ModelRequestContext
     ) -> ModelRequestContext:
+        if self.manager.context_window is None:
+            self.manager.context_window = getattr(request_context.model, "context_window", None)
         if self.manager.should_compact(request_context.messages):
             await self._compact(ctx, request_context, target=None)
         return request_context
@@ -40,8 +39,8 @@ class CompactionCapability(AbstractCapability[Any]):
     async def prepare_model_request(
         self, ctx: RunContext[Any], request_context: ModelRequestContext
     ) -> ModelRequestContext:
-        if self._overflowed:
-            self._overflowed = False
+        if self._overflowed and ctx.run_id in self._overflowed:
+            self._overflowed.discard(ctx.run_id)
             _, target = self.manager.thresholds()
             await self._compact(ctx, request_context, target=max(1, target // 2))
         return request_context
@@ -50,7 +49,7 @@ class CompactionCapability(AbstractCapability[Any]):
         self, ctx: RunContext[Any], *, request_context: ModelRequestContext, error: Exception
     ) -> Any:
         if isinstance(error, ModelContextWindowExceededError) and request_context.attempt == 1:
-            self._overflowed = True
+            self._overflowed.add(ctx.run_id)
             raise RetryModelRequest()
         raise error
 
