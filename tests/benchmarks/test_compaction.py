@@ -8,7 +8,8 @@
   request) at 200 and 2,000 messages with the counter's cache warm, against pydantic-ai's own per-request
   history repair on the same messages.
 * Retention: facts planted early in a long session, questions asked after compaction, answered by the
-  embedded local model (``mamba-agents-local``), which also writes the summaries. A report, not a gate.
+  embedded local model (``mamba-agents-local``), which also writes the summaries. A report, not a gate, and
+  slow on CPU: ``MAMBA_RETENTION_PROBE=1 uv run pytest tests/benchmarks/test_compaction.py -k retention -s``.
 
 No test asserts a time. ``uv run pytest tests/benchmarks/test_compaction.py --benchmark-enable -s`` prints
 the numbers.
@@ -17,6 +18,7 @@ the numbers.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import pytest
@@ -91,6 +93,9 @@ def test_token_reduction(name, session, counter, benchmark, report):
     report(f"{name}_max_reduction_tokens_after", deepest.tokens_after)
     report(f"{name}_reaches_half", half.tokens_after <= total // 2)
     report(f"{name}_model_calls", deepest.model_requests)
+    if name in ("sliding_window", "selective_pruning", "importance_scoring"):  # the others hold a stand-in
+        text = all_text(deepest.messages).lower()
+        report(f"{name}_planted_facts_still_in_context", sum(f.answer.lower() in text for f in FACTS))
     if name == "selective_pruning":
         details = deepest.details
         for key in ("cleared_tool_results", "repeated_reads_dropped", "thinking_removed", "clipped_messages"):
@@ -120,26 +125,28 @@ def test_per_request_check_cost(size, counter, benchmark, report):
 
 # -- retention probe --------------------------------------------------------------------------------------
 
-PROBE_TURNS = 24
-PROBE_SCALE = 0.12
-ANSWER_TOKENS = 48
+# The session is longer than the local model's 4,096-token window; each strategy's history is read once
+# (llama.cpp reuses it for every question). Even so the probe takes 1.5 to 5 minutes on two cores (the
+# summaries and the prompt evaluation on CPU), so it runs when asked: MAMBA_RETENTION_PROBE=1.
+PROBE_TURNS = int(os.environ.get("MAMBA_PROBE_TURNS", "14"))
+PROBE_SCALE = float(os.environ.get("MAMBA_PROBE_SCALE", "0.04"))
+PROBE_TARGET = 1_500
+ANSWER_ROOM = 700  # the question, the chat template and the answer
 
 
 def _local_model():
     try:
         from mamba_agents_local.model import create_local_backend
 
-        model = create_local_backend(n_ctx=4096)
+        return create_local_backend(n_ctx=4096)
     except Exception as exc:  # not installed, no weights, llama.cpp missing: the probe waits for it
         pytest.skip(f"the embedded local model is not usable here: {type(exc).__name__}: {exc}")
-    return model
 
 
 async def _ask(model, history: list[ModelMessage], question: str) -> str:
     prompt = ModelRequest(parts=[UserPromptPart(content=f"{question} Answer with the exact value only.")])
-    response = await model_request(
-        model, [*history, prompt], model_settings={"max_tokens": ANSWER_TOKENS, "temperature": 0.0}
-    )
+    settings = {"max_tokens": 32, "temperature": 0.0}
+    response = await model_request(model, [*history, prompt], model_settings=settings)  # type: ignore[arg-type]
     return response.text or ""
 
 
@@ -148,34 +155,37 @@ def test_retention_probe(benchmark, report, monkeypatch):
     """Facts from early turns, asked about after compaction; counted per strategy (a report, not a gate)."""
     import pydantic_ai.models
 
+    if not os.environ.get("MAMBA_RETENTION_PROBE"):
+        pytest.skip("takes minutes on CPU; run with MAMBA_RETENTION_PROBE=1 (a report, not a gate)")
     monkeypatch.setattr(pydantic_ai.models, "ALLOW_MODEL_REQUESTS", True)  # in-process model, no network
     model = _local_model()
     counter = TokenCounter()
     window = model.profile.get("context_window") or 4096
-    target = window - 1_200  # room for the question, the chat template and the answer
     history = coding_session(turns=PROBE_TURNS, scale=PROBE_SCALE)
     report("probe_session_tokens", counter.count_messages(history))
-    report("probe_target_tokens", target)
+    report("probe_window_and_target", f"{window} / {PROBE_TARGET}")
     started = time.perf_counter()
     table: dict[str, str] = {}
     for name in STRATEGIES:
         config = CompactionConfig(
-            strategy=name, trigger_threshold_tokens=target + 1, target_tokens=target, preserve_recent_turns=1
+            strategy=name,
+            trigger_threshold_tokens=PROBE_TARGET + 1,
+            target_tokens=PROBE_TARGET,
+            preserve_recent_turns=1,
+            summary_max_tokens=200,
         )
         cm = ContextManager(config=config, token_counter=counter, model=model)
         result = asyncio.run(cm.compact_messages(history))
         kept = result.messages if result.success else history
+        tokens = counter.count_messages(kept)
         in_context = sum(f.answer.lower() in all_text(kept).lower() for f in FACTS)
-        fits = counter.count_messages(kept) <= target
-        answered = 0
-        if fits:
-            for fact in FACTS:
-                reply = asyncio.run(_ask(model, kept, fact.question))
-                answered += fact.answer.lower() in reply.lower()
+        answered: int | str = "-"
+        if tokens <= window - ANSWER_ROOM:
+            answers = [asyncio.run(_ask(model, kept, f.question)) for f in FACTS]
+            answered = sum(f.answer.lower() in a.lower() for f, a in zip(FACTS, answers, strict=True))
         table[name] = (
-            f"in context {in_context}/{len(FACTS)}, answered {answered if fits else '-'}/{len(FACTS)}, "
-            f"{counter.count_messages(kept)} tokens, {result.model_requests} model calls"
-            + ("" if result.success else f", failed: {result.error}")
+            f"in context {in_context}/{len(FACTS)}, answered {answered}/{len(FACTS)}, {tokens} tokens, "
+            f"{result.model_requests} model calls" + ("" if result.success else f", failed: {result.error}")
         )
         report(f"retention_{name}", table[name])
     report("probe_seconds", round(time.perf_counter() - started, 1))

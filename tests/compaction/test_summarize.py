@@ -227,3 +227,50 @@ def test_the_input_history_is_not_mutated():
     snapshot = copy.deepcopy(messages)
     run(SummarizeOlderStrategy().compact(messages, context(300, model=Summarizer().model)))
     assert messages == snapshot
+
+
+def test_user_messages_are_quoted_and_carried_over_to_the_next_summary():
+    summarizer = Summarizer("## Task\nthe model forgot the codes")
+    messages = conversation(turns=6)
+    ctx = context(300, preserve=2, model=summarizer.model)
+    first = run(SummarizeOlderStrategy().compact(messages, ctx))
+    assert "Earlier user messages (verbatim):" in first.summary
+    assert "CODE-001" in first.summary and "CODE-003" in first.summary
+    assert first.details["user_messages_quoted"] == 3
+
+    grown = list(first.messages)
+    for i in range(6, 10):
+        grown += [user(f"Step {i}: the secret code is CODE-{i:03d}."), reply(f"Done with step {i}.")]
+    second = run(SummarizeOlderStrategy().compact(grown, ctx))
+    # the model only ever sees its own text; the quotes and files are carried over beside it
+    assert "Earlier user messages" not in summarizer.prompts[-1]
+    assert "src/report.py" not in summarizer.prompts[-1].split("</summary>")[0]
+    for code in ("CODE-001", "CODE-005", "CODE-007"):
+        assert code in second.summary
+    assert "src/report.py (read_file)" in second.summary
+
+    none = run(SummarizeOlderStrategy(quote_user_messages=False).compact(messages, ctx))
+    assert "CODE-001" not in none.summary
+
+
+def test_quotes_beyond_the_budget_lose_the_middle_ones_first():
+    summarizer = Summarizer("## Task\nx")
+    messages = conversation(turns=12)
+    res = run(
+        SummarizeOlderStrategy(user_quote_chars=160).compact(messages, context(300, model=summarizer.model))
+    )
+    quoted = res.summary.split("Earlier user messages (verbatim):\n")[1].splitlines()
+    assert sum(len(q) - 2 for q in quoted) <= 160
+    assert "CODE-001" in quoted[0] and "CODE-010" in quoted[-1]
+    assert res.details["user_messages_quoted"] == len(quoted) < 10
+
+
+def test_a_summary_written_elsewhere_is_extended_as_it_is():
+    summarizer = Summarizer("## Task\nmerged")
+    messages = conversation()
+    messages[0] = ModelRequest(
+        parts=[*messages[0].parts, CompactionPart(content="Summary from another tool: X=42")]
+    )
+    res = run(SummarizeOlderStrategy().compact(messages, context(300, model=summarizer.model)))
+    assert "<summary>\nSummary from another tool: X=42\n</summary>" in summarizer.prompts[0]
+    assert summaries(res.messages) == [res.summary]

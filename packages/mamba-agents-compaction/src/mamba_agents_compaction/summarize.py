@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mamba_agents.context.result import CompactionResult
@@ -14,7 +14,7 @@ from pydantic_ai.usage import RunUsage
 
 from mamba_agents_compaction.base import ConfiguredStrategy, StrategyOptions
 from mamba_agents_compaction.calls import ask, describe_error
-from mamba_agents_compaction.layout import Layout, layout, summaries_in
+from mamba_agents_compaction.layout import Layout, layout
 from mamba_agents_compaction.text import clip, files_touched, render, user_text
 
 SUMMARY_INSTRUCTIONS = """\
@@ -69,6 +69,7 @@ newer message replaces it.
 _CHARS_PER_TOKEN = 4
 _DEFAULT_CHUNK_CHARS = 24_000
 _MIN_SUMMARY_CHARS = 400
+_META = "mamba_agents"  # our key in CompactionPart.metadata
 
 
 class SummarizeOptions(StrategyOptions):
@@ -81,6 +82,12 @@ class SummarizeOptions(StrategyOptions):
         "else 24,000",
     )
     record_files: bool = Field(default=True, description="list files from tool calls the summary missed")
+    quote_user_messages: bool = Field(
+        default=True,
+        description="append the summarised user messages verbatim (clipped), as they carry the "
+        "requirements a small summarizer tends to drop",
+    )
+    user_quote_chars: int = Field(default=2_400, ge=0, description="budget for the quoted user messages")
     model_settings: dict[str, Any] | None = None
 
 
@@ -114,7 +121,7 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
                 details=details,
             )
 
-        previous = summaries_in([*parts.head, *parts.body])
+        previous = _memories([*parts.head, *parts.body])
         fresh = [m for m in parts.body if not _only_summary(m)]
         transcript = render(fresh, self.settings.max_part_chars)
         if not transcript:
@@ -131,7 +138,7 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
         first = _first_request_text(parts)
         budget = context.target_tokens - context.count(_without_summary(parts).fixed())
         max_tokens = min(context.config.summary_max_tokens, max(128, budget))
-        summary = "\n\n".join(previous) if previous else None
+        summary = "\n\n".join(p.body for p in previous) if previous else None
         chunks = _chunks(transcript, self._chunk_chars(context))
         try:
             for chunk in chunks:
@@ -154,10 +161,14 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
             context.usage.incr(usage)
         assert summary is not None
 
+        memory = _Memory(body=summary)
+        for earlier in previous:
+            memory.absorb(earlier)
         files = files_touched(fresh)
-        if self.settings.record_files:
-            summary = _with_files(summary, files)
-        new_messages, final_summary = self._fit(summary, parts, context, previous_count=len(previous))
+        memory.absorb(_Memory(body="", files=files, quotes=_quotes(fresh)))
+        memory.trim_quotes(self.settings.user_quote_chars if self.settings.quote_user_messages else 0)
+        text = memory.render(files=self.settings.record_files)
+        new_messages, final_summary = self._fit(text, memory, parts, context, previous_count=len(previous))
         tokens_after = context.count(new_messages)
         if tokens_after >= tokens_before:
             return abandon(
@@ -178,7 +189,8 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
                 "model_calls": usage.requests,
                 "chunks": len(chunks),
                 "files": list(files),
-                "summary_clipped": final_summary != summary,
+                "summary_clipped": final_summary != text,
+                "user_messages_quoted": len(memory.quotes),
             },
         )
 
@@ -193,17 +205,17 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
         return _DEFAULT_CHUNK_CHARS
 
     def _fit(
-        self, summary: str, parts: Layout, context: CompactionContext, *, previous_count: int
+        self, summary: str, memory: _Memory, parts: Layout, context: CompactionContext, *, previous_count: int
     ) -> tuple[list[ModelMessage], str]:
         """The new history and its summary, clipped when the summary alone would keep it over the target."""
-        generation = previous_count + 1
+        metadata = {"strategy": self.name, "generation": previous_count + 1, **memory.as_metadata()}
         text = summary
-        candidate = _build(text, parts, generation)
+        candidate = _build(text, parts, metadata)
         limit = len(summary)
         while context.count(candidate) > context.target_tokens and limit > _MIN_SUMMARY_CHARS:
             limit = max(_MIN_SUMMARY_CHARS, int(limit * 0.8))
             text = clip(summary, limit)
-            candidate = _build(text, parts, generation)
+            candidate = _build(text, parts, metadata)
         return candidate, text
 
 
@@ -224,13 +236,10 @@ def _without_summary(parts: Layout) -> Layout:
     return Layout(head, [], parts.pinned, parts.tail)
 
 
-def _build(summary: str, parts: Layout, generation: int) -> list[ModelMessage]:
+def _build(summary: str, parts: Layout, metadata: dict[str, Any]) -> list[ModelMessage]:
     bare = _without_summary(parts)
     head = list(bare.head)
-    part = CompactionPart(
-        content=summary,
-        metadata={"mamba_agents": {"strategy": "summarize_older", "generation": generation}},
-    )
+    part = CompactionPart(content=summary, metadata={_META: metadata})
     if head and isinstance(head[-1], ModelRequest):
         head[-1] = replace(head[-1], parts=[*head[-1].parts, part])
     else:
@@ -253,10 +262,74 @@ def _chunks(lines: list[str], size: int) -> list[str]:
     return chunks
 
 
-def _with_files(summary: str, files: dict[str, list[str]], limit: int = 50) -> str:
-    missing = [(path, tools) for path, tools in files.items() if path not in summary]
-    if not missing:
-        return summary
-    listed = "\n".join(f"- {path} ({', '.join(tools)})" for path, tools in missing[:limit])
-    more = f"\n- ... and {len(missing) - limit} more" if len(missing) > limit else ""
-    return f"{summary.rstrip()}\n\nFiles named in tool calls:\n{listed}{more}"
+@dataclass
+class _Memory:
+    """A summary as the model wrote it, plus what is kept beside it verbatim: files touched, user messages.
+
+    The parts are stored in the ``CompactionPart``'s metadata (never sent to a model), so the next compaction
+    hands the model only its own text to extend and carries the verbatim parts over itself.
+    """
+
+    body: str
+    files: dict[str, list[str]] = field(default_factory=dict)
+    quotes: list[str] = field(default_factory=list)
+
+    def absorb(self, other: _Memory) -> None:
+        for path, tools in other.files.items():
+            known = self.files.setdefault(path, [])
+            known.extend(t for t in tools if t not in known)
+        self.quotes.extend(other.quotes)
+
+    def trim_quotes(self, budget: int) -> None:
+        # The first and the latest messages say the most about the task; the middle goes first.
+        while self.quotes and sum(len(q) for q in self.quotes) > budget:
+            del self.quotes[len(self.quotes) // 2]
+
+    def render(self, *, files: bool, limit: int = 50) -> str:
+        text = self.body.rstrip()
+        missing = (
+            [(path, tools) for path, tools in self.files.items() if path not in self.body] if files else []
+        )
+        if missing:
+            listed = "\n".join(f"- {path} ({', '.join(tools)})" for path, tools in missing[:limit])
+            more = f"\n- ... and {len(missing) - limit} more" if len(missing) > limit else ""
+            text += f"\n\nFiles named in tool calls:\n{listed}{more}"
+        if self.quotes:
+            text += "\n\nEarlier user messages (verbatim):\n" + "\n".join(f"- {q}" for q in self.quotes)
+        return text
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {"body": self.body, "files": self.files, "user_messages": self.quotes}
+
+
+def _memories(messages: Sequence[ModelMessage]) -> list[_Memory]:
+    """Earlier summaries; one written by another tool is taken whole as the model's text."""
+    found: list[_Memory] = []
+    for message in messages:
+        if not isinstance(message, ModelRequest):
+            continue
+        for part in message.parts:
+            if not isinstance(part, CompactionPart) or not part.content:
+                continue
+            ours = (part.metadata or {}).get(_META) if isinstance(part.metadata, dict) else None
+            if isinstance(ours, dict) and isinstance(ours.get("body"), str):
+                files = ours.get("files") if isinstance(ours.get("files"), dict) else {}
+                quotes = ours.get("user_messages") if isinstance(ours.get("user_messages"), list) else []
+                found.append(
+                    _Memory(
+                        ours["body"], {str(k): list(v) for k, v in files.items()}, [str(q) for q in quotes]
+                    )
+                )
+            else:
+                found.append(_Memory(part.content))
+    return found
+
+
+def _quotes(messages: Sequence[ModelMessage], limit: int = 400) -> list[str]:
+    return [
+        " ".join(clip(user_text(p.content), limit).split())
+        for m in messages
+        if isinstance(m, ModelRequest)
+        for p in m.parts
+        if isinstance(p, UserPromptPart) and user_text(p.content).strip()
+    ]
