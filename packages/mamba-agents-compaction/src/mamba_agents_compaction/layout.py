@@ -21,7 +21,6 @@ from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
     ModelResponse,
-    ToolCallPart,
     ToolReturnPart,
 )
 
@@ -79,30 +78,6 @@ def exchanges(body: Sequence[ModelMessage]) -> list[list[ModelMessage]]:
 
 def is_summary_request(message: ModelMessage) -> bool:
     return isinstance(message, ModelRequest) and any(isinstance(p, CompactionPart) for p in message.parts)
-
-
-def summaries_in(messages: Sequence[ModelMessage]) -> list[str]:
-    """The text of every summary (``CompactionPart`` in a request) in ``messages``, oldest first.
-
-    Provider-native compaction parts live in responses and are opaque; they are not summaries we can extend.
-    """
-    return [
-        p.content
-        for m in messages
-        if isinstance(m, ModelRequest)
-        for p in m.parts
-        if isinstance(p, CompactionPart) and p.content
-    ]
-
-
-def call_index(messages: Sequence[ModelMessage]) -> dict[str, ToolCallPart]:
-    return {
-        p.tool_call_id: p
-        for m in messages
-        if isinstance(m, ModelResponse)
-        for p in m.parts
-        if isinstance(p, ToolCallPart)
-    }
 
 
 def return_index(messages: Sequence[ModelMessage]) -> dict[str, ToolReturnPart]:

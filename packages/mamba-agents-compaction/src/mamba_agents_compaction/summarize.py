@@ -168,7 +168,8 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
         memory.absorb(_Memory(body="", files=files, quotes=_quotes(fresh)))
         memory.trim_quotes(self.settings.user_quote_chars if self.settings.quote_user_messages else 0)
         text = memory.render(files=self.settings.record_files)
-        new_messages, final_summary = self._fit(text, memory, parts, context, previous_count=len(previous))
+        generation = 1 + max((p.generation for p in previous), default=0)
+        new_messages, final_summary = self._fit(text, memory, parts, context, generation=generation)
         tokens_after = context.count(new_messages)
         if tokens_after >= tokens_before:
             return abandon(
@@ -205,10 +206,10 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
         return _DEFAULT_CHUNK_CHARS
 
     def _fit(
-        self, summary: str, memory: _Memory, parts: Layout, context: CompactionContext, *, previous_count: int
+        self, summary: str, memory: _Memory, parts: Layout, context: CompactionContext, *, generation: int
     ) -> tuple[list[ModelMessage], str]:
         """The new history and its summary, clipped when the summary alone would keep it over the target."""
-        metadata = {"strategy": self.name, "generation": previous_count + 1, **memory.as_metadata()}
+        metadata = {"strategy": self.name, "generation": generation, **memory.as_metadata()}
         text = summary
         candidate = _build(text, parts, metadata)
         limit = len(summary)
@@ -273,6 +274,7 @@ class _Memory:
     body: str
     files: dict[str, list[str]] = field(default_factory=dict)
     quotes: list[str] = field(default_factory=list)
+    generation: int = 1
 
     def absorb(self, other: _Memory) -> None:
         for path, tools in other.files.items():
@@ -315,9 +317,13 @@ def _memories(messages: Sequence[ModelMessage]) -> list[_Memory]:
             if isinstance(ours, dict) and isinstance(ours.get("body"), str):
                 files = ours.get("files") if isinstance(ours.get("files"), dict) else {}
                 quotes = ours.get("user_messages") if isinstance(ours.get("user_messages"), list) else []
+                generation = ours.get("generation")
                 found.append(
                     _Memory(
-                        ours["body"], {str(k): list(v) for k, v in files.items()}, [str(q) for q in quotes]
+                        ours["body"],
+                        {str(k): list(v) for k, v in files.items()},
+                        [str(q) for q in quotes],
+                        generation if isinstance(generation, int) else 1,
                     )
                 )
             else:
