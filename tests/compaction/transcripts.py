@@ -41,9 +41,9 @@ class Fact:
 
 FACTS: tuple[Fact, ...] = (
     Fact("Which port does the staging database listen on?", "6543"),
-    Fact("What is reservation_ttl_seconds set to in config/settings.toml?", "917"),
+    Fact("What is reservation_ttl set to in config/settings.toml?", "17m30s"),
     Fact("What is the release branch called?", "release/2024.11-hotfix"),
-    Fact("What is the name of the version column used for optimistic locking?", "stock_version"),
+    Fact("What is the name of the version column used for optimistic locking?", "inventory_row_version"),
     Fact("Which file must never be modified?", "legacy/billing_bridge.py"),
     Fact("Which test failed in the first test run?", "test_concurrent_reserve"),
 )
@@ -190,16 +190,16 @@ def coding_session(turns: int = 60, seed: int = 7, scale: float = 1.0) -> list[M
                 "settings file next."
             ),
             s.read(
-                "config/settings.toml", extra="[reservations]\nreservation_ttl_seconds = 917\nmax_hold = 40\n"
+                "config/settings.toml", extra='[reservations]\nreservation_ttl = "17m30s"\nmax_hold = 40\n'
             ),
-            s.answer("Noted the staging port 6543. Settings: reservation_ttl_seconds is 917."),
+            s.answer("Noted the staging port 6543. Settings: reservation_ttl is 17m30s."),
         ),
         lambda: (
             s.user("The release branch is called release/2024.11-hotfix. How should we lock?"),
             s.read("src/inventory/models.py"),
             s.answer(
                 "Decision: we will use optimistic locking with a version column named "
-                "`stock_version` on the stock table, and retry the reservation on conflict."
+                "`inventory_row_version` on the stock table, and retry the reservation on conflict."
             ),
         ),
         lambda: (
