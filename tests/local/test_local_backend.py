@@ -74,6 +74,22 @@ def test_the_model_loads_once_per_process(local_model: LocalBackend):
     assert other.context_window == 4096
 
 
+def test_close_frees_the_weights_and_the_next_request_reloads_them():
+    backend = LocalBackend(n_ctx=512).load()
+    assert backend.loaded
+    backend.runtime.close()
+    assert not backend.loaded
+    assert isinstance(Agent(backend).run_sync("Hi", model_settings={"max_tokens": 4}).output, str)
+    assert backend.loaded
+
+
+def test_the_default_thread_count_and_the_same_number_share_one_load(local_model: LocalBackend):
+    from mamba_agents_local.runtime import default_threads
+
+    assert LocalBackend(n_threads=default_threads()).runtime is local_model.runtime
+    assert LocalBackend(n_threads=default_threads() + 1).runtime is not local_model.runtime
+
+
 async def test_streaming_text(local_model: LocalBackend):
     async with Agent(local_model).run_stream(
         "Count from one to five.", model_settings={"max_tokens": 24}

@@ -14,7 +14,7 @@ from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
 from pydantic_ai.settings import ModelSettings
 
 from mamba_agents_local.chat import DEFAULT_MAX_TOKENS, ChatEngine, EngineOptions
-from mamba_agents_local.runtime import LoadSpec, ModelRuntime, get_runtime
+from mamba_agents_local.runtime import LoadSpec, ModelRuntime, default_threads, get_runtime
 from mamba_agents_local.transport import LOCAL_BASE_URL, LocalTransport
 from mamba_agents_local.weights import resolve_model_path
 
@@ -79,7 +79,10 @@ class LocalBackend(OpenAIChatModel):
             raise ValueError(f"max_calls_per_tool must be an integer >= 0, got {max_calls_per_tool!r}")
         path = resolve_model_path(model_path)
         self.model_path = path
-        self.runtime: ModelRuntime = get_runtime(LoadSpec(path, n_ctx, n_threads, n_batch))
+        # n_threads resolved here, so the default and the same number given explicitly share one load
+        self.runtime: ModelRuntime = get_runtime(
+            LoadSpec(path, n_ctx, n_threads or default_threads(), n_batch)
+        )
         name = model_name_for(path)
         options = EngineOptions(
             max_calls_per_tool=max_calls_per_tool, default_max_tokens=min(DEFAULT_MAX_TOKENS, n_ctx // 2)

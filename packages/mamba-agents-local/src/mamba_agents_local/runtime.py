@@ -9,6 +9,7 @@ through a queue (:class:`ChunkStream`).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
@@ -102,6 +103,16 @@ class ModelRuntime:
                 self._llama = Llama(**self.spec.llama_kwargs())
             self.load_seconds = time.perf_counter() - started
         return self._llama
+
+    def close(self) -> None:
+        """Free the weights now (a later call loads them again)."""
+
+        def release() -> None:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+
+        self._executor.submit(release).result()
 
     def llama(self) -> Any:
         """The loaded model (loading it now if needed). Use it only through :meth:`call` / :meth:`run`."""
@@ -200,6 +211,19 @@ class ChunkStream(Generic[T]):
 
 _runtimes: dict[LoadSpec, ModelRuntime] = {}
 _runtimes_lock = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    # llama-cpp-python's Llama.__del__ fails ("'NoneType' object is not callable") when it runs during
+    # interpreter teardown, after its module globals are gone; free the models while everything still exists.
+    with _runtimes_lock:
+        runtimes = list(_runtimes.values())
+    for runtime in runtimes:
+        with contextlib.suppress(Exception):
+            if runtime.loaded:
+                runtime._llama.close()
+                runtime._llama = None
 
 
 def get_runtime(spec: LoadSpec) -> ModelRuntime:
