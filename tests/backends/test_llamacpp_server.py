@@ -72,11 +72,19 @@ def test_plain_chat_with_usage_from_the_server(llama_server: LlamaServer):
 
 async def test_streaming_yields_text_in_pieces(llama_server: LlamaServer):
     wire = Wire()
-    agent = Agent(backend_for(llama_server, wire, max_tokens=32))
-    async with agent.run_stream("Count from one to ten in words.") as run:
-        deltas = [d async for d in run.stream_text(delta=True, debounce_by=None)]
+    client = wire.client()
+    backend = create_llamacpp_backend(llama_server.model, base_url=llama_server.base_url, http_client=client,
+                                      max_retries=0, max_tokens=32)  # fmt: skip
+    try:
+        async with Agent(backend).run_stream("Count from one to ten in words.") as run:
+            deltas = [d async for d in run.stream_text(delta=True, debounce_by=None)]
+            output = await run.get_output()
+    finally:
+        # With this recording client left open, the server answered the next test's requests only ~30 s
+        # later (its streaming connection stayed open); closing the client releases it at once.
+        await client.aclose()
     assert len(deltas) > 3
-    assert "".join(deltas).strip() == (await run.get_output()).strip()
+    assert "".join(deltas).strip() == output.strip()
     assert wire.requests[-1]["stream"] is True and wire.statuses[-1] == 200
 
 
