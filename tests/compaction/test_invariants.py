@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mamba_agents.context import invariant_violations, partition, split_turns
 from mamba_agents.context.strategy import CompactionStrategy
+from mamba_agents.context.turns import partition_current_turn
 from mamba_agents_compaction import (
     HybridStrategy,
     ImportanceScoringStrategy,
@@ -136,12 +137,14 @@ def check(
     fraction: float,
     preserve: int,
     model: Any = None,
+    current_turn: bool = False,
 ) -> None:
     counter = CharCounter()
     total = counter.count_messages(messages)
     target = max(1, int(total * fraction))
     snapshot = copy.deepcopy(messages)
     ctx = context(target, preserve=preserve, model=model, counter=counter)
+    ctx.current_turn = current_turn  # as the manager sets it to open an oversize last turn
     result = run(strategy.compact(messages, ctx))
     out = result.messages
 
@@ -158,17 +161,20 @@ def check(
     first = [p for p in turns[0][0].parts if isinstance(p, UserPromptPart)]
     _, turns_out = split_turns(out)
     assert all(any(q is p for q in turns_out[0][0].parts) for p in first)
-    tail = partition(messages, preserve).tail
+    tail = (partition_current_turn(messages) if current_turn else partition(messages, preserve)).tail
     assert len(out) >= len(tail) and all(
         a is b for a, b in zip(out[len(out) - len(tail) :], tail, strict=True)
     )
-    # summaries are only ever the strategy's own, and one at most after summarizing
-    assert len([p for m in out for p in m.parts if isinstance(p, CompactionPart)]) <= 1
+    # one summary at most per compacted region: the older turns, and the inside of the current turn
+    summaries_before = sum(isinstance(p, CompactionPart) for m in messages for p in m.parts)
+    summaries_after = sum(isinstance(p, CompactionPart) for m in out for p in m.parts)
+    assert summaries_after <= (summaries_before + 1 if current_turn else 1)
     if not result.success:
         assert out == messages and result.error
         return
     # at or under target whenever the strategy can get there
     floor_ctx = context(1, preserve=preserve, model=model, counter=counter)
+    floor_ctx.current_turn = current_turn
     floor = counter.count_messages(run(strategy.compact(messages, floor_ctx)).messages)
     if floor <= target:
         assert counter.count_messages(out) <= target, (floor, target, counter.count_messages(out))
@@ -180,15 +186,16 @@ preserves = st.integers(min_value=0, max_value=3)
 
 
 @SETTINGS
-@given(conversations(), fractions, preserves)
-def test_selective_pruning_keeps_the_invariants(messages, fraction, preserve):
-    check(SelectivePruningStrategy(keep_tool_pairs=2, max_part_chars=400), messages, fraction, preserve)
+@given(conversations(), fractions, preserves, st.booleans())
+def test_selective_pruning_keeps_the_invariants(messages, fraction, preserve, current_turn):
+    strategy = SelectivePruningStrategy(keep_tool_pairs=2, max_part_chars=400)
+    check(strategy, messages, fraction, preserve, current_turn=current_turn)
 
 
 @SETTINGS
-@given(conversations(), fractions, preserves)
-def test_importance_scoring_heuristic_keeps_the_invariants(messages, fraction, preserve):
-    check(ImportanceScoringStrategy(), messages, fraction, preserve)
+@given(conversations(), fractions, preserves, st.booleans())
+def test_importance_scoring_heuristic_keeps_the_invariants(messages, fraction, preserve, current_turn):
+    check(ImportanceScoringStrategy(), messages, fraction, preserve, current_turn=current_turn)
 
 
 @SETTINGS
@@ -198,10 +205,10 @@ def test_importance_scoring_with_a_model_keeps_the_invariants(messages, fraction
 
 
 @SETTINGS
-@given(conversations(), fractions, preserves, st.integers(min_value=20, max_value=3_000))
-def test_summarize_older_keeps_the_invariants(messages, fraction, preserve, summary_size):
+@given(conversations(), fractions, preserves, st.integers(min_value=20, max_value=3_000), st.booleans())
+def test_summarize_older_keeps_the_invariants(messages, fraction, preserve, summary_size, current_turn):
     summarizer = Summarizer("## Task\n" + "s" * summary_size)
-    check(SummarizeOlderStrategy(), messages, fraction, preserve, model=summarizer.model)
+    check(SummarizeOlderStrategy(), messages, fraction, preserve, summarizer.model, current_turn)
 
 
 @SETTINGS
@@ -211,10 +218,10 @@ def test_a_failing_summarizer_never_changes_the_history(messages, fraction, pres
 
 
 @SETTINGS
-@given(conversations(), fractions, preserves, st.booleans())
-def test_hybrid_keeps_the_invariants(messages, fraction, preserve, summarizer_works):
+@given(conversations(), fractions, preserves, st.booleans(), st.booleans())
+def test_hybrid_keeps_the_invariants(messages, fraction, preserve, summarizer_works, current_turn):
     model = Summarizer("## Task\nshort").model if summarizer_works else failing_model(RuntimeError("down"))
-    check(HybridStrategy(), messages, fraction, preserve, model=model)
+    check(HybridStrategy(), messages, fraction, preserve, model=model, current_turn=current_turn)
 
 
 @settings(max_examples=100, deadline=None)

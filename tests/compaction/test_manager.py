@@ -155,3 +155,48 @@ def await_(coro):
     import asyncio
 
     return asyncio.run(coro)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_one_long_tool_loop_is_compacted_inside_the_run(name):
+    """The manager opens an oversize current turn; each strategy then works on its older tool exchanges."""
+    from mamba_agents.context import CompactionCapability
+    from pydantic_ai.messages import ToolCallPart
+
+    counter = CharCounter()
+    seen: list[int] = []
+
+    def looping(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        seen.append(counter.count_messages(messages))
+        if len(seen) > 20:
+            return ModelResponse(parts=[TextPart("read everything")])
+        return ModelResponse(
+            parts=[ToolCallPart("read_chunk", {"n": len(seen)}, tool_call_id=f"c{len(seen)}")]
+        )
+
+    def read_chunk(n: int) -> str:
+        """Return one chunk of a large file."""
+        return f"chunk {n}: " + "line " * 400
+
+    summarizer = Summarizer(lambda prompt: f"## Task\nread chunks ({prompt.count('read_chunk')} calls seen)")
+    config = CompactionConfig(
+        strategy=name, trigger_threshold_tokens=3_000, target_tokens=1_500, preserve_recent_turns=1
+    )
+    cm = ContextManager(config=config, token_counter=counter, model=summarizer.model)
+    heard: list = []
+    cm.listeners.append(heard.append)
+    agent = RawAgent(
+        FunctionModel(looping), tools=[read_chunk], capabilities=[CompactionCapability(manager=cm)]
+    )
+    result = agent.run_sync("read the whole file")
+
+    assert result.output == "read everything"
+    assert heard and all(r.success for r in heard), [r.error for r in heard]
+    assert max(seen) < 3_000  # 20 results of ~500 tokens would be ~10,000 without compaction
+    messages = result.all_messages()
+    assert not invariant_violations(messages, allow_open_last=False)
+    assert prompts(messages) == ["read the whole file"]
+    if name in ("summarize_older", "hybrid"):
+        assert len(summaries(messages)) == 1 and summarizer.calls == len(heard)
+        # each compaction extended the summary instead of starting over
+        assert all("<summary>" in p for p in summarizer.prompts[1:])

@@ -38,7 +38,7 @@ Use only what the conversation says and never invent anything. Copy values exact
 empty section. Write notes for the assistant, not a reply to the user."""
 
 FIRST_PROMPT = """\
-The conversation began with this user request (it stays in the conversation; do not copy it):
+This user request stays in the conversation (do not copy it):
 <first_request>
 {first}
 </first_request>
@@ -49,7 +49,7 @@ Summarize the conversation that followed.
 </conversation>"""
 
 UPDATE_PROMPT = """\
-The conversation began with this user request (it stays in the conversation; do not copy it):
+This user request stays in the conversation (do not copy it):
 <first_request>
 {first}
 </first_request>
@@ -121,9 +121,11 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
                 details=details,
             )
 
-        previous = _memories([*parts.head, *parts.body])
+        # Earlier summaries of this region sit at the end of the request that opens it (the first user
+        # request, or the current turn's prompt when the manager opens an oversize turn) or in the body.
+        previous = _memories([*parts.head[-1:], *parts.body])
         fresh = [m for m in parts.body if not _only_summary(m)]
-        transcript = render(fresh, self.settings.max_part_chars)
+        transcript = render(fresh, self.settings.max_part_chars, summaries=False)
         if not transcript:
             return CompactionResult(
                 strategy=self.name,
@@ -225,7 +227,7 @@ def _only_summary(message: ModelMessage) -> bool:
 
 
 def _first_request_text(parts: Layout) -> str:
-    texts = [user_text(p.content) for m in parts.head for p in m.parts if isinstance(p, UserPromptPart)]
+    texts = [user_text(p.content) for m in parts.head[-1:] for p in m.parts if isinstance(p, UserPromptPart)]
     return clip("\n".join(texts), 2_000) or "(none)"
 
 

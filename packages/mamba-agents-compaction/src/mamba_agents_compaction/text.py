@@ -79,7 +79,7 @@ def args_text(part: ToolCallPart, limit: int) -> str:
     return clip(text, limit)
 
 
-def render_part(part: Any, max_chars: int) -> str | None:
+def render_part(part: Any, max_chars: int, *, summaries: bool = True) -> str | None:
     """One line (or block) per part; ``None`` for parts a reader does not need."""
     if isinstance(part, UserPromptPart):
         return f"User: {clip(user_text(part.content), max_chars)}"
@@ -97,18 +97,20 @@ def render_part(part: Any, max_chars: int) -> str | None:
     if isinstance(part, RetryFeedbackPart):
         return f"Feedback to the assistant: {clip(str(part.content), max_chars)}"
     if isinstance(part, CompactionPart):
-        return f"Summary of earlier conversation: {part.content}" if part.content else None
+        return f"Summary of earlier conversation: {part.content}" if part.content and summaries else None
     if isinstance(part, ThinkingPart):
         return None  # private reasoning; its conclusions show in what the assistant said and did
     return None
 
 
-def render(messages: Iterable[ModelMessage], max_part_chars: int = 2_000) -> list[str]:
-    """One entry per part worth reading, in order."""
+def render(
+    messages: Iterable[ModelMessage], max_part_chars: int = 2_000, *, summaries: bool = True
+) -> list[str]:
+    """One entry per part worth reading, in order (``summaries=False`` leaves out ``CompactionPart`` text)."""
     lines: list[str] = []
     for message in messages:
         for part in message.parts:
-            line = render_part(part, max_part_chars)
+            line = render_part(part, max_part_chars, summaries=summaries)
             if line:
                 lines.append(line)
     return lines
