@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic_ai.messages import ModelMessage
+from pydantic_ai.messages import ModelMessage, ModelResponse
 
 from mamba_agents.context.result import CompactionResult
 from mamba_agents.context.strategy import CompactionContext, CompactionStrategy
+from mamba_agents.context.turns import tool_call_ids, tool_return_ids
 from mamba_agents.context.units import droppable_units
 
 
@@ -20,11 +21,19 @@ class SlidingWindowStrategy(CompactionStrategy):
     async def compact(self, messages: Sequence[ModelMessage], context: CompactionContext) -> CompactionResult:
         parts = context.partition(messages)
         units = droppable_units(parts.middle)
+        # The last response of the middle stays when the first recent message holds its tool results.
+        pinned = (
+            units
+            and parts.tail
+            and isinstance(units[-1][0], ModelResponse)
+            and bool(tool_call_ids(units[-1][0]) & tool_return_ids(parts.tail[0]))
+        )
+        droppable = len(units) - 1 if pinned else len(units)
         fixed = context.count(parts.head) + context.count(parts.tail)
         sizes = [context.count(unit) for unit in units]
         total = fixed + sum(sizes)
         dropped = 0
-        while dropped < len(units) and total > context.target_tokens:
+        while dropped < droppable and total > context.target_tokens:
             total -= sizes[dropped]
             dropped += 1
         kept = [m for unit in units[dropped:] for m in unit]

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolReturnPart, UserPromptPart
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse
 
 
 def droppable_units(messages: Sequence[ModelMessage]) -> list[list[ModelMessage]]:
-    """Group ``messages`` so each unit holds a response with the request(s) answering its tool calls."""
+    """Group ``messages`` into exchanges: a response with the requests that follow it.
+
+    An exchange holds every tool call together with its result, and dropping a prefix of exchanges never
+    leaves two responses side by side (two requests may meet; pydantic-ai merges them before each request).
+    A leading request is a unit of its own.
+    """
     units: list[list[ModelMessage]] = []
     for message in messages:
-        answers_previous = (
-            isinstance(message, ModelRequest)
-            and units
-            and isinstance(units[-1][-1], ModelResponse | ModelRequest)
-            and any(isinstance(p, ToolReturnPart) for p in message.parts)
-            and not any(isinstance(p, UserPromptPart) for p in message.parts)
-        )
-        if answers_previous:
-            units[-1].append(message)
-        else:
+        starts = isinstance(message, ModelResponse) and (not units or isinstance(units[-1][-1], ModelRequest))
+        if starts or not units:
             units.append([message])
+        else:
+            units[-1].append(message)
     return units

@@ -43,6 +43,16 @@ FIRST_PARTY_PROVIDERS: dict[str, dict[str, str]] = {
 }
 
 
+_SINGULAR = {
+    "compaction_strategies": "compaction strategy",
+    "tools": "tool",
+    "backends": "backend",
+    "workflows": "workflow",
+    "mcp_transports": "MCP transport",
+    "capabilities": "capability",
+}
+
+
 @dataclass(frozen=True)
 class lazy:
     """A reference imported only when the name is first looked up, so plugin entry modules stay tiny."""
@@ -128,7 +138,7 @@ class Registry:
         return len(self._entries)
 
     def _unknown_message(self, name: str) -> str:
-        label = self.kind.replace("_", " ").rstrip("s")
+        label = _SINGULAR.get(self.kind, self.kind)
         known = ", ".join(self.names()) or "none"
         message = f"unknown {label} {name!r}; registered: {known}"
         provider = FIRST_PARTY_PROVIDERS.get(self.kind, {}).get(name)
