@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 
-from pydantic_ai.models.test import TestModel
-
 from mamba_agents import Agent, AgentConfig, AgentSettings, CompactionConfig
+from pydantic_ai.models.test import TestModel
 
 
 def test_quick_start(tmp_path, monkeypatch):
