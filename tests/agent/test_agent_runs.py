@@ -252,3 +252,21 @@ def test_context_disabled(settings, recorder):
     assert user_prompts(recorder.calls[1]) == ["b"]
     with pytest.raises(RuntimeError, match="Context tracking is disabled"):
         agent.get_messages()
+
+
+def test_no_model_anywhere_uses_the_local_backend_and_says_so_once(settings, caplog):
+    import logging
+
+    from mamba_agents.backends import resolve
+
+    given = resolve._local_notice_given
+    resolve._local_notice_given = False
+    try:
+        with caplog.at_level(logging.WARNING, logger="mamba_agents"):
+            first = Agent(settings=settings)
+            second = Agent(settings=settings)
+        notices = [r for r in caplog.records if "using the embedded local model" in r.getMessage()]
+        assert len(notices) == 1
+        assert first.model_name.startswith("SmolLM2") and second.model_name == first.model_name
+    finally:
+        resolve._local_notice_given = given

@@ -242,14 +242,3 @@ def test_reexported_from_the_core():
 
     assert Reexported is LocalBackend
     assert default_model_path().name.endswith(".gguf")
-
-
-def test_announcement_is_given_once():
-    from mamba_agents_local import announce_default_backend, reset_announcement
-
-    reset_announcement()
-    said: list[str] = []
-    assert announce_default_backend(emit=said.append) is True
-    assert announce_default_backend(emit=said.append) is False
-    assert len(said) == 1 and "embedded local model" in said[0]
-    reset_announcement()

@@ -13,9 +13,6 @@ _WHERE = {
     "LocalBackend": "model",
     "create_local_backend": "model",
     "local_backend": "model",
-    "announce_default_backend": "notice",
-    "default_backend_notice": "notice",
-    "reset_announcement": "notice",
     "WeightsNotFoundError": "weights",
     "default_model_path": "weights",
     "resolve_model_path": "weights",
@@ -24,12 +21,9 @@ _WHERE = {
 __all__ = [
     "LocalBackend",
     "WeightsNotFoundError",
-    "announce_default_backend",
     "create_local_backend",
-    "default_backend_notice",
     "default_model_path",
     "local_backend",
-    "reset_announcement",
     "resolve_model_path",
 ]
 
@@ -49,5 +43,4 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from mamba_agents_local.model import LocalBackend, create_local_backend, local_backend
-    from mamba_agents_local.notice import announce_default_backend, default_backend_notice, reset_announcement
     from mamba_agents_local.weights import WeightsNotFoundError, default_model_path, resolve_model_path

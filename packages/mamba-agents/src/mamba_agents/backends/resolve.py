@@ -128,6 +128,6 @@ def _say_local_once() -> None:
             return
         _local_notice_given = True
     logger.warning(
-        "No model configured (model_backend.model / MAMBA_MODEL_BACKEND__MODEL); "
-        "using the embedded local model."
+        "No model configured ([model_backend] model / MAMBA_MODEL_BACKEND__MODEL); "
+        "using the embedded local model (offline, llama.cpp)."
     )
