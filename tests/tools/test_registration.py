@@ -110,6 +110,12 @@ def test_missing_plugin_names_the_package(monkeypatch: pytest.MonkeyPatch) -> No
     for name in [m for m in sys.modules if m.startswith("mamba_agents_tools")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "mamba_agents_tools", None)
+    for module, attr in (
+        ("mamba_agents.tools", "read_file"),
+        ("mamba_agents.tools.filesystem", "FilesystemSecurity"),
+    ):
+        # forget names an earlier test already resolved (the re-exports cache what they load)
+        monkeypatch.delattr(importlib.import_module(module), attr, raising=False)
     with pytest.raises(ImportError, match="provided by the 'mamba-agents-tools' package: pip install"):
         from mamba_agents.tools import read_file  # noqa: F401
     with pytest.raises(ImportError, match="mamba-agents-tools"):

@@ -6,8 +6,9 @@ first use, so that the plugin's entry point (``mamba_agents_backends.plugin``) i
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mamba_agents._lazy import lazy_exports
 
 _WHERE = {
     "DEFAULT_URLS": "factories",
@@ -50,17 +51,9 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mamba_agents_backends' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"mamba_agents_backends.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"mamba_agents_backends.{module}" for name, module in _WHERE.items()}
+)
 
 
 if TYPE_CHECKING:

@@ -6,8 +6,9 @@ names load on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mamba_agents._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "read_file": "filesystem",
@@ -88,17 +89,9 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mamba_agents_tools' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"mamba_agents_tools.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"mamba_agents_tools.{module}" for name, module in _EXPORTS.items()}
+)
 
 
 if TYPE_CHECKING:

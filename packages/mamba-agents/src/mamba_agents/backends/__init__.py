@@ -6,8 +6,9 @@ first use, so importing this package (the core's own backend plugin does) loads 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mamba_agents._lazy import lazy_exports
 
 __all__ = [
     "DEFAULT_CONTEXT_WINDOW",
@@ -33,32 +34,11 @@ __all__ = [
 ]
 
 _LOCAL_NAMES = frozenset({"LocalBackend", "create_local_backend", "default_model_path"})
-# import name, distribution, extra of mamba-agents that pulls it in
-_BACKENDS = ("mamba_agents_backends", "mamba-agents-backends", "backends")
-_LOCAL = ("mamba_agents_local", "mamba-agents-local", "local")
 
-
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module 'mamba_agents.backends' has no attribute {name!r}")
-    module_name, distribution, extra = _LOCAL if name in _LOCAL_NAMES else _BACKENDS
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        raise ImportError(
-            f"mamba_agents.backends.{name} is provided by the {distribution!r} package: "
-            f'pip install {distribution}  (or: pip install "mamba-agents[{extra}]")',
-            name=module_name,
-        ) from None
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {name: "mamba_agents_local" if name in _LOCAL_NAMES else "mamba_agents_backends" for name in __all__},
+)
 
 
 if TYPE_CHECKING:

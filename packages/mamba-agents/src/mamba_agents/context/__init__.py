@@ -6,8 +6,9 @@ here too and say which package to install when it is missing.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mamba_agents._lazy import lazy_exports
 
 _LAZY: dict[str, str] = {
     "CompactionConfig": "mamba_agents.context.config",
@@ -24,23 +25,13 @@ _LAZY: dict[str, str] = {
 }
 _PLUGIN: dict[str, str] = dict.fromkeys(
     ("SummarizeOlderStrategy", "SelectivePruningStrategy", "ImportanceScoringStrategy", "HybridStrategy"),
-    "mamba-agents-compaction",
+    "mamba_agents_compaction",
 )
 
 __all__ = sorted([*_LAZY, *_PLUGIN])
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in _PLUGIN:
-        dist = _PLUGIN[name]
-        try:
-            module = importlib.import_module("mamba_agents_compaction")
-        except ImportError as exc:
-            raise ImportError(f"{name} is provided by the {dist!r} package: pip install {dist}") from exc
-        return getattr(module, name)
-    raise AttributeError(f"module 'mamba_agents.context' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, {**_LAZY, **_PLUGIN})
 
 
 if TYPE_CHECKING:

@@ -9,36 +9,36 @@ missing, raises ``ImportError`` saying what to install.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from mamba_agents.tools._plugin import tools_module
+from mamba_agents._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
-    "read_file": "filesystem",
-    "write_file": "filesystem",
-    "append_file": "filesystem",
-    "list_directory": "filesystem",
-    "file_info": "filesystem",
-    "delete_file": "filesystem",
-    "move_file": "filesystem",
-    "copy_file": "filesystem",
-    "glob_search": "search",
-    "grep_search": "search",
-    "GrepMatch": "search",
-    "run_bash": "bash",
-    "run_bash_async": "bash",
-    "BashResult": "bash",
-    "FilesystemSecurity": "security",
-    "build_toolset": "toolset",
-    "ToolError": "errors",
-    "PathOutsideSandboxError": "errors",
-    "ExtensionNotAllowedError": "errors",
-    "ReadOnlyError": "errors",
-    "FileTooLargeError": "errors",
-    "PathNotFoundError": "errors",
-    "BinaryFileError": "errors",
-    "CommandDeniedError": "errors",
-    "CommandTimeoutError": "errors",
+    "read_file": "mamba_agents_tools.filesystem",
+    "write_file": "mamba_agents_tools.filesystem",
+    "append_file": "mamba_agents_tools.filesystem",
+    "list_directory": "mamba_agents_tools.filesystem",
+    "file_info": "mamba_agents_tools.filesystem",
+    "delete_file": "mamba_agents_tools.filesystem",
+    "move_file": "mamba_agents_tools.filesystem",
+    "copy_file": "mamba_agents_tools.filesystem",
+    "glob_search": "mamba_agents_tools.search",
+    "grep_search": "mamba_agents_tools.search",
+    "GrepMatch": "mamba_agents_tools.search",
+    "run_bash": "mamba_agents_tools.bash",
+    "run_bash_async": "mamba_agents_tools.bash",
+    "BashResult": "mamba_agents_tools.bash",
+    "FilesystemSecurity": "mamba_agents_tools.security",
+    "build_toolset": "mamba_agents_tools.toolset",
+    "ToolError": "mamba_agents_tools.errors",
+    "PathOutsideSandboxError": "mamba_agents_tools.errors",
+    "ExtensionNotAllowedError": "mamba_agents_tools.errors",
+    "ReadOnlyError": "mamba_agents_tools.errors",
+    "FileTooLargeError": "mamba_agents_tools.errors",
+    "PathNotFoundError": "mamba_agents_tools.errors",
+    "BinaryFileError": "mamba_agents_tools.errors",
+    "CommandDeniedError": "mamba_agents_tools.errors",
+    "CommandTimeoutError": "mamba_agents_tools.errors",
 }
 
 __all__ = [
@@ -70,15 +70,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    submodule = _EXPORTS.get(name)
-    if submodule is None:
-        raise AttributeError(f"module 'mamba_agents.tools' has no attribute {name!r}")
-    return getattr(tools_module(submodule, name), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from mamba_agents.tools._plugin import tools_module
+from mamba_agents._lazy import lazy_exports
 
 __all__ = ["BashResult", "run_bash", "run_bash_async"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module 'mamba_agents.tools.bash' has no attribute {name!r}")
-    return getattr(tools_module("bash", name), name)
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "mamba_agents_tools.bash"))
 
 
 if TYPE_CHECKING:

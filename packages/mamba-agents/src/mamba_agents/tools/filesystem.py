@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from mamba_agents.tools._plugin import tools_module
+from mamba_agents._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
-    "FilesystemSecurity": "security",
-    "read_file": "filesystem",
-    "write_file": "filesystem",
-    "append_file": "filesystem",
-    "list_directory": "filesystem",
-    "file_info": "filesystem",
-    "delete_file": "filesystem",
-    "move_file": "filesystem",
-    "copy_file": "filesystem",
+    "FilesystemSecurity": "mamba_agents_tools.security",
+    "read_file": "mamba_agents_tools.filesystem",
+    "write_file": "mamba_agents_tools.filesystem",
+    "append_file": "mamba_agents_tools.filesystem",
+    "list_directory": "mamba_agents_tools.filesystem",
+    "file_info": "mamba_agents_tools.filesystem",
+    "delete_file": "mamba_agents_tools.filesystem",
+    "move_file": "mamba_agents_tools.filesystem",
+    "copy_file": "mamba_agents_tools.filesystem",
 }
 
 __all__ = [
@@ -31,11 +31,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    submodule = _EXPORTS.get(name)
-    if submodule is None:
-        raise AttributeError(f"module 'mamba_agents.tools.filesystem' has no attribute {name!r}")
-    return getattr(tools_module(submodule, name), name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:
