@@ -6,7 +6,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic_ai import Agent as PydanticAgent
 from pydantic_ai import RunContext, UsageLimits
@@ -20,14 +20,16 @@ from mamba_agents.agent.loop import run_sync as _run_sync
 from mamba_agents.agent.result import AgentResult
 from mamba_agents.agent.tools import build_toolsets, plain_toolset
 from mamba_agents.backends.resolve import resolve_model
-from mamba_agents.config import AgentSettings
 from mamba_agents.context.capability import CompactionCapability
 from mamba_agents.context.manager import ContextManager
 from mamba_agents.context.result import CompactionResult, ContextState
-from mamba_agents.plugins import PluginManager, get_plugin_manager
 from mamba_agents.prompts import PromptManager, TemplateConfig
 from mamba_agents.tokens import CostBreakdown, TokenCounter, TokenUsage, UsageRecord, UsageTracker
 from mamba_agents.tokens.cost import Cost
+
+if TYPE_CHECKING:
+    from mamba_agents.config import AgentSettings
+    from mamba_agents.plugins import PluginManager
 
 DepsT = TypeVar("DepsT")
 OutputT = TypeVar("OutputT")
@@ -61,9 +63,17 @@ class Agent(Generic[DepsT, OutputT]):
         name: str | None = None,
         **agent_kwargs: Any,
     ) -> None:
-        self._settings = settings if settings is not None else AgentSettings()
+        if settings is None:
+            from mamba_agents.config.settings import AgentSettings  # pydantic-settings loads on first use
+
+            settings = AgentSettings()
+        self._settings = settings
         self._config = config or AgentConfig()
-        self._plugins = plugin_manager or get_plugin_manager(self._settings.plugins)
+        if plugin_manager is None:
+            from mamba_agents.plugins.manager import get_plugin_manager
+
+            plugin_manager = get_plugin_manager(self._settings.plugins)
+        self._plugins = plugin_manager
         self._prompt_manager = prompt_manager
         self._model = resolve_model(model, self._settings.model_backend, self._plugins)
         self.model_name: str = getattr(self._model, "model_name", str(model))

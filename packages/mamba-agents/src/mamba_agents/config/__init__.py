@@ -1,38 +1,50 @@
-"""Configuration: ``AgentSettings`` and its sections."""
+"""Configuration: ``AgentSettings`` and its sections.
 
-from mamba_agents.config.errors import ConfigError
-from mamba_agents.config.sections import (
-    BashConfig,
-    CapabilitiesConfig,
-    LoggingConfig,
-    MCPConfig,
-    ModelBackendSettings,
-    ModelPrice,
-    PluginsConfig,
-    RetryConfig,
-    TokenizerConfig,
-    ToolsConfig,
-    WorkflowsConfig,
-)
-from mamba_agents.config.settings import AgentSettings, ConfigValue
-from mamba_agents.context.config import CompactionConfig
-from mamba_agents.prompts.config import PromptConfig
+Names load on first use: the sections and errors are cheap, ``AgentSettings`` brings in pydantic-settings.
+"""
 
-__all__ = [
-    "AgentSettings",
-    "BashConfig",
-    "CapabilitiesConfig",
-    "CompactionConfig",
-    "ConfigError",
-    "ConfigValue",
-    "LoggingConfig",
-    "MCPConfig",
-    "ModelBackendSettings",
-    "ModelPrice",
-    "PluginsConfig",
-    "PromptConfig",
-    "RetryConfig",
-    "TokenizerConfig",
-    "ToolsConfig",
-    "WorkflowsConfig",
-]
+from typing import TYPE_CHECKING
+
+from mamba_agents._lazy import lazy_exports
+
+_EXPORTS = {
+    "AgentSettings": "mamba_agents.config.settings",
+    "BashConfig": "mamba_agents.config.sections",
+    "CapabilitiesConfig": "mamba_agents.config.sections",
+    "CompactionConfig": "mamba_agents.context.config",
+    "ConfigError": "mamba_agents.config.errors",
+    "ConfigValue": "mamba_agents.config.settings",
+    "LoggingConfig": "mamba_agents.config.sections",
+    "MCPConfig": "mamba_agents.config.sections",
+    "ModelBackendSettings": "mamba_agents.config.sections",
+    "ModelPrice": "mamba_agents.config.sections",
+    "PluginsConfig": "mamba_agents.config.sections",
+    "PromptConfig": "mamba_agents.prompts.config",
+    "RetryConfig": "mamba_agents.config.sections",
+    "TokenizerConfig": "mamba_agents.config.sections",
+    "ToolsConfig": "mamba_agents.config.sections",
+    "WorkflowsConfig": "mamba_agents.config.sections",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from mamba_agents.config.errors import ConfigError
+    from mamba_agents.config.sections import (
+        BashConfig,
+        CapabilitiesConfig,
+        LoggingConfig,
+        MCPConfig,
+        ModelBackendSettings,
+        ModelPrice,
+        PluginsConfig,
+        RetryConfig,
+        TokenizerConfig,
+        ToolsConfig,
+        WorkflowsConfig,
+    )
+    from mamba_agents.config.settings import AgentSettings, ConfigValue
+    from mamba_agents.context.config import CompactionConfig
+    from mamba_agents.prompts.config import PromptConfig
