@@ -14,11 +14,11 @@ from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model
 
-from mamba_agents.agent.capabilities import GracefulToolErrors, UsageTracking
+from mamba_agents.agent.capabilities import GracefulToolErrors, UsageTracking, graceful_tool
 from mamba_agents.agent.config import AgentConfig
 from mamba_agents.agent.loop import run_sync as _run_sync
 from mamba_agents.agent.result import AgentResult
-from mamba_agents.agent.tools import build_toolsets, plain_toolset
+from mamba_agents.agent.tools import build_toolsets
 from mamba_agents.backends.resolve import resolve_model
 from mamba_agents.context.capability import CompactionCapability
 from mamba_agents.context.manager import ContextManager
@@ -100,11 +100,9 @@ class Agent(Generic[DepsT, OutputT]):
             list(tools), self._settings.tools.enabled, self._settings.tools, self._plugins
         )
         all_toolsets = [*built, *toolsets]
-        plain_set = plain_toolset(plain)
-        if plain_set is not None:
-            all_toolsets.insert(0, plain_set)
-
         if self._config.graceful_tool_errors:
+            # Plain tools go to pydantic-ai's own function toolset (tools=); an extra toolset costs every run.
+            plain = [graceful_tool(tool) for tool in plain]
             all_toolsets = [GracefulToolErrors(toolset) for toolset in all_toolsets]
         caps: list[AbstractCapability[Any]] = [UsageTracking(self._usage_tracker)]
         if self._context is not None and self._config.auto_compact:
@@ -117,6 +115,7 @@ class Agent(Generic[DepsT, OutputT]):
             output_type=output_type,
             deps_type=deps_type,
             instructions=self._instructions,
+            tools=plain,
             toolsets=all_toolsets,
             capabilities=caps,
             name=name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,40 @@ class UsageTracking(AbstractCapability[Any]):
         return response
 
 
+def _as_tool_failure(exc: Exception) -> Exception:
+    if type(exc).__module__.startswith("pydantic_ai"):
+        return exc
+    return ToolFailed(f"{type(exc).__name__}: {exc}")
+
+
+def graceful_tool(tool: Any) -> Any:
+    """``tool`` (a plain function) with unexpected exceptions turned into ``ToolFailed``; anything else as is.
+
+    ``functools.wraps`` keeps the name, docstring and signature pydantic-ai builds the schema from.
+    """
+    if not inspect.isfunction(tool) and not inspect.ismethod(tool):
+        return tool
+    if inspect.iscoroutinefunction(tool):
+
+        @functools.wraps(tool)
+        async def call_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await tool(*args, **kwargs)
+            except Exception as exc:
+                raise _as_tool_failure(exc) from exc
+
+        return call_async
+
+    @functools.wraps(tool)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return tool(*args, **kwargs)
+        except Exception as exc:
+            raise _as_tool_failure(exc) from exc
+
+    return call
+
+
 @dataclass
 class GracefulToolErrors(WrapperToolset[Any]):
     """An unexpected exception in a tool becomes a failed tool result the model reads, not a crashed run.
@@ -42,6 +78,4 @@ class GracefulToolErrors(WrapperToolset[Any]):
         try:
             return await super().call_tool(name, tool_args, ctx, tool)
         except Exception as exc:
-            if type(exc).__module__.startswith("pydantic_ai"):
-                raise
-            raise ToolFailed(f"{type(exc).__name__}: {exc}") from exc
+            raise _as_tool_failure(exc) from exc

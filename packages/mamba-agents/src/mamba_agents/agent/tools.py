@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic_ai import Tool
-from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
+from pydantic_ai.toolsets import AbstractToolset
 
 from mamba_agents.plugins.errors import PluginError
 from mamba_agents.plugins.registry import lazy
@@ -69,7 +69,3 @@ def _expand(names: Sequence[str], registry: Any) -> list[str]:
         else:
             out.append(name)
     return list(dict.fromkeys(out))
-
-
-def plain_toolset(tools: Sequence[Any]) -> FunctionToolset[Any] | None:
-    return FunctionToolset(list(tools), id="mamba_tools") if tools else None
