@@ -14,7 +14,7 @@ from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model
 
-from mamba_agents.agent.capabilities import GracefulToolErrors, UsageTracking, graceful_tool
+from mamba_agents.agent.capabilities import FacadeRuntime, GracefulToolErrors, UsageTracking, graceful_tool
 from mamba_agents.agent.config import AgentConfig
 from mamba_agents.agent.loop import run_sync as _run_sync
 from mamba_agents.agent.result import AgentResult
@@ -104,9 +104,12 @@ class Agent(Generic[DepsT, OutputT]):
             # Plain tools go to pydantic-ai's own function toolset (tools=); an extra toolset costs every run.
             plain = [graceful_tool(tool) for tool in plain]
             all_toolsets = [GracefulToolErrors(toolset) for toolset in all_toolsets]
-        caps: list[AbstractCapability[Any]] = [UsageTracking(self._usage_tracker)]
-        if self._context is not None and self._config.auto_compact:
-            caps.append(CompactionCapability(self._context))
+        compaction = (
+            CompactionCapability(self._context)
+            if self._context is not None and self._config.auto_compact
+            else None
+        )
+        caps: list[AbstractCapability[Any]] = [FacadeRuntime(UsageTracking(self._usage_tracker), compaction)]
         caps.extend(self._configured_capabilities())
         caps.extend(capabilities)
 

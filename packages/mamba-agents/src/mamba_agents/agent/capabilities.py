@@ -79,3 +79,41 @@ class GracefulToolErrors(WrapperToolset[Any]):
             return await super().call_tool(name, tool_args, ctx, tool)
         except Exception as exc:
             raise _as_tool_failure(exc) from exc
+
+
+@dataclass
+class FacadeRuntime(AbstractCapability[Any]):
+    """The facade's per-request work presented to pydantic-ai as one capability.
+
+    Each capability costs about 0.1 ms per run in pydantic-ai's hook dispatch, so the facade hands its
+    parts (usage tracking, compaction) over as one; the parts stay separate classes, usable on their own.
+    """
+
+    usage: UsageTracking
+    compaction: AbstractCapability[Any] | None = None
+
+    async def before_model_request(
+        self, ctx: RunContext[Any], request_context: ModelRequestContext
+    ) -> ModelRequestContext:
+        if self.compaction is None:
+            return request_context
+        return await self.compaction.before_model_request(ctx, request_context)
+
+    async def prepare_model_request(
+        self, ctx: RunContext[Any], request_context: ModelRequestContext
+    ) -> ModelRequestContext:
+        if self.compaction is None:
+            return request_context
+        return await self.compaction.prepare_model_request(ctx, request_context)
+
+    async def on_model_request_error(
+        self, ctx: RunContext[Any], *, request_context: ModelRequestContext, error: Exception
+    ) -> ModelResponse:
+        if self.compaction is None:
+            raise error
+        return await self.compaction.on_model_request_error(ctx, request_context=request_context, error=error)
+
+    async def after_model_request(
+        self, ctx: RunContext[Any], *, request_context: ModelRequestContext, response: ModelResponse
+    ) -> ModelResponse:
+        return await self.usage.after_model_request(ctx, request_context=request_context, response=response)
