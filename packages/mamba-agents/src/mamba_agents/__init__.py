@@ -27,15 +27,6 @@ _EXPORTS: dict[str, str] = {
     "PromptManager": "mamba_agents.prompts",
     "PromptTemplate": "mamba_agents.prompts",
     "TemplateConfig": "mamba_agents.prompts",
-    "Workflow": "mamba_agents.workflows",
-    "WorkflowConfig": "mamba_agents.workflows",
-    "WorkflowHooks": "mamba_agents.workflows",
-    "WorkflowResult": "mamba_agents.workflows",
-    "WorkflowState": "mamba_agents.workflows",
-    "WorkflowStep": "mamba_agents.workflows",
-    "MCPClientManager": "mamba_agents.mcp",
-    "MCPServerConfig": "mamba_agents.mcp",
-    "MCPAuthConfig": "mamba_agents.mcp",
     "hookimpl": "mamba_agents.plugins",
 }
 
