@@ -41,8 +41,3 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     except KeyboardInterrupt:
         future.cancel()
         raise
-
-
-def background_loop() -> asyncio.AbstractEventLoop:
-    """The loop ``run_sync`` uses (for tests and for code that must share its clients)."""
-    return _background_loop()
