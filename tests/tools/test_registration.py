@@ -165,9 +165,10 @@ def facade(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
 def test_facade_enables_tools_from_settings(facade, root: Path) -> None:
     settings = AgentSettings(tools={"enabled": ["filesystem", "grep_search"], "base_directory": str(root)})
+    # the write comes first, on its own: calls in one response run in parallel, so a grep beside it could win
     script = Script(
+        [("write_file", {"path": "notes/todo.md", "content": "- ship it\n"})],
         [
-            ("write_file", {"path": "notes/todo.md", "content": "- ship it\n"}),
             ("grep_search", {"pattern": "ship", "path": "notes"}),
             ("read_file", {"path": "../outside/secret.txt"}),
         ],
@@ -175,7 +176,7 @@ def test_facade_enables_tools_from_settings(facade, root: Path) -> None:
     result = facade(FunctionModel(script), settings=settings).run_sync("go")
     assert result.output == "done"
     assert sorted(script.tool_names) == sorted([*GROUPS["filesystem"], "grep_search"])
-    write, grep, escape = script.last
+    (write,), (grep, escape) = script.results
     assert write.content == "Wrote 10 bytes to notes/todo.md"
     assert grep.content["matches"][0]["file"] == "notes/todo.md"
     assert escape.outcome == "failed" and "outside the sandbox" in str(escape.content)

@@ -55,7 +55,8 @@ class Script:
 
     @property
     def last(self) -> list[ToolReturnPart]:
-        return self.results[-1]
+        """The last batch's results in call order (parallel calls may finish, and be returned, in any order)."""
+        return sorted(self.results[-1], key=lambda part: part.tool_call_id)
 
 
 def run(toolset, *turns: Turn, **agent_kwargs: Any) -> tuple[Script, Any]:
