@@ -55,7 +55,7 @@ class Script:
 
     @property
     def last(self) -> list[ToolReturnPart]:
-        """The last batch's results in call order (parallel calls may finish, and be returned, in any order)."""
+        """The last batch's results in call order (parallel calls may be returned in any order)."""
         return sorted(self.results[-1], key=lambda part: part.tool_call_id)
 
 
