@@ -111,6 +111,8 @@ def build_environment(config: BashConfig, extra: Mapping[str, str] | None = None
     if extra:
         env.update({str(k): str(v) for k, v in extra.items()})
     env.setdefault("PATH", os.defpath)
+    # A relative PATH entry ('.', '') would let a file the model wrote stand in for an allowed command.
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if os.path.isabs(p)) or os.defpath
     return env
 
 
