@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     "CompactionResult": "mamba_agents.context",
     "ContextState": "mamba_agents.context",
     "CostBreakdown": "mamba_agents.tokens",
+    "MCPClientManager": "mamba_agents.mcp",
+    "MCPServerConfig": "mamba_agents.mcp",
     "UsageRecord": "mamba_agents.tokens",
     "TokenUsage": "mamba_agents.tokens",
     "PromptConfig": "mamba_agents.prompts",
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from mamba_agents.agent import Agent, AgentConfig, AgentResult
     from mamba_agents.config import AgentSettings
     from mamba_agents.context import CompactionConfig, CompactionResult, ContextState
+    from mamba_agents.mcp import MCPClientManager, MCPServerConfig
     from mamba_agents.plugins import hookimpl
     from mamba_agents.prompts import PromptConfig, PromptManager, PromptTemplate, TemplateConfig
     from mamba_agents.tokens import CostBreakdown, TokenUsage, UsageRecord

@@ -23,6 +23,7 @@ from mamba_agents.backends.resolve import resolve_model
 from mamba_agents.context.capability import CompactionCapability
 from mamba_agents.context.manager import ContextManager
 from mamba_agents.context.result import CompactionResult, ContextState
+from mamba_agents.mcp.configured import configured_toolsets
 from mamba_agents.prompts import PromptManager, TemplateConfig
 from mamba_agents.tokens import CostBreakdown, TokenCounter, TokenUsage, UsageRecord, UsageTracker
 from mamba_agents.tokens.cost import Cost
@@ -99,7 +100,7 @@ class Agent(Generic[DepsT, OutputT]):
         plain, built = build_toolsets(
             list(tools), self._settings.tools.enabled, self._settings.tools, self._plugins
         )
-        all_toolsets = [*built, *toolsets]
+        all_toolsets = [*built, *configured_toolsets(self._settings.mcp, self._plugins), *toolsets]
         if self._config.graceful_tool_errors:
             # Plain tools go to pydantic-ai's own function toolset (tools=); an extra toolset costs every run.
             plain = [graceful_tool(tool) for tool in plain]

@@ -185,8 +185,21 @@ class ToolsConfig(_Section):
 
 
 class MCPConfig(_Section):
-    config_files: list[Path] = Field(default_factory=list)
-    servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """MCP servers an Agent built from these settings connects to (the ``mamba-agents-mcp`` plugin).
+
+    Entries are checked when the Agent is built: a wrong key fails naming the file or table and the key.
+    """
+
+    config_files: list[Path] = Field(
+        default_factory=list,
+        description="`.mcp.json` files (Claude Desktop format) read in order, `~` expanded; a missing file "
+        "is an error; a server named again in a later file replaces the earlier one",
+    )
+    servers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="inline `[mcp.servers.NAME]` tables with the keys of a `.mcp.json` entry; read after "
+        "`config_files`, so they win",
+    )
 
 
 class WorkflowsConfig(_Section):
