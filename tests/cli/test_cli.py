@@ -65,13 +65,14 @@ def test_config_show_masks_secrets_and_names_sources(clean_env, monkeypatch):
     rows = {row["key"]: row for row in json.loads(as_json.output)}
     assert rows["model_backend.api_key"]["value"] == "**********"
     assert rows["model_backend.model"]["source"].endswith("config.toml")
-    assert rows["logging.level"] == {"key": "logging.level", "value": "DEBUG", "source": "environment"}
+    assert rows["logging.level"]["value"] == "DEBUG"
+    assert rows["logging.level"]["source"] == "environment variable MAMBA_LOGGING__LEVEL"
     assert rows["retry.max_retries"]["source"] == "default"
     table = runner.invoke(cli, ["config", "show"], terminal_width=200)
     assert table.exit_code == 0
     for output in (as_json.output, table.output):
         assert SECRET not in output
-    assert "environment" in table.output
+    assert "MAMBA_LOGGING__LEVEL" in table.output
 
 
 def test_config_error_is_clear_and_secret_free(clean_env):

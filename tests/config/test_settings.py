@@ -42,7 +42,6 @@ def test_defaults(project):
         "plugins",
         "tools",
         "mcp",
-        "workflows",
         "capabilities",
     ):
         assert hasattr(s, section)
@@ -74,10 +73,10 @@ def test_precedence(project, monkeypatch, layers, expected):
     assert s.model_backend.model == expected
     source = {v.key: v.source for v in s.explain()}["model_backend.model"]
     expected_source = {
-        "home": str(Path.home() / "mamba.env"),
+        "home": f"{Path.home() / 'mamba.env'} (MAMBA_MODEL_BACKEND__MODEL)",
         "toml": str((project / "config.toml").resolve()),
-        "dotenv": str((project / ".env").resolve()),
-        "env": "environment",
+        "dotenv": f"{(project / '.env').resolve()} (MAMBA_MODEL_BACKEND__MODEL)",
+        "env": "environment variable MAMBA_MODEL_BACKEND__MODEL",
         "init": "constructor",
     }[expected]
     assert source == expected_source
@@ -155,7 +154,7 @@ def test_invalid_env_value_names_the_variable(project, monkeypatch):
 
 def test_unknown_key_in_a_section_is_an_error(project):
     (project / "config.toml").write_text('[logging]\nlevle = "DEBUG"\n')
-    with pytest.raises(ConfigError, match=r"logging.levle .*Extra inputs are not permitted"):
+    with pytest.raises(ConfigError, match=r"logging.levle .*unknown key; did you mean 'level'"):
         AgentSettings()
 
 

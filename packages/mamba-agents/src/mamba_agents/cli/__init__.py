@@ -25,21 +25,33 @@ cli.add_command(chat)
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Entry point: bad input (configuration, names, files) is one ``error:`` line and exit status 2."""
     from mamba_agents.config import ConfigError
-    from mamba_agents.plugins import get_plugin_manager
+    from mamba_agents.plugins import PluginError, get_plugin_manager
 
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
         get_plugin_manager().add_commands(cli)
-    except ConfigError as exc:  # bad [plugins] config: still let `mamba config show` explain it
-        click.echo(f"error: {exc}", err=True)
+    except (ConfigError, PluginError) as exc:
+        # Help and version need no configuration; anything else would fail on the same error, so say it once.
+        if not _only_help_or_version(args):
+            _fail(exc, 2)
     try:
-        cli.main(args=argv, prog_name="mamba", standalone_mode=True)
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        cli.main(args=args, prog_name="mamba", standalone_mode=True)
+    except (ConfigError, PluginError) as exc:
+        _fail(exc, 2)
     except Exception as exc:
         # a model or run error (HTTP status, limits, unreachable server) is a message, not a traceback
         if not type(exc).__module__.startswith(("pydantic_ai", "mamba_agents", "openai")):
             raise
-        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(1)
+        _fail(exc, 1, with_type=True)
+
+
+def _only_help_or_version(args: list[str]) -> bool:
+    return not args or any(a in ("--help", "-h", "--version") for a in args)
+
+
+def _fail(exc: Exception, status: int, *, with_type: bool = False) -> None:
+    text = f"{type(exc).__name__}: {exc}" if with_type else str(exc)
+    click.echo(f"error: {text}", err=True)
+    sys.exit(status)

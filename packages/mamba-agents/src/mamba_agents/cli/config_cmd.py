@@ -12,7 +12,13 @@ def config() -> None:
 
 @config.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--file", "config_file", type=click.Path(dir_okay=False), help="Use this config file.")
+@click.option(
+    "--config",
+    "--file",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Use this config file (TOML or YAML) instead of ./config.toml; same flag as `mamba run`.",
+)
 def show(as_json: bool, config_file: str | None) -> None:
     """Show effective settings with their source; secrets are masked."""
     from rich.markup import escape

@@ -23,7 +23,6 @@ _EXPORTS = {
     "RetryConfig": "mamba_agents.config.sections",
     "TokenizerConfig": "mamba_agents.config.sections",
     "ToolsConfig": "mamba_agents.config.sections",
-    "WorkflowsConfig": "mamba_agents.config.sections",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
         RetryConfig,
         TokenizerConfig,
         ToolsConfig,
-        WorkflowsConfig,
     )
     from mamba_agents.config.settings import AgentSettings, ConfigValue
     from mamba_agents.context.config import CompactionConfig

@@ -202,11 +202,6 @@ class MCPConfig(_Section):
     )
 
 
-class WorkflowsConfig(_Section):
-    default: str | None = None
-    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
 class CapabilitiesConfig(_Section):
     """Capabilities by registered name, with per-capability options."""
 

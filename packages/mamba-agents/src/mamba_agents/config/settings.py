@@ -8,17 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    DotEnvSettingsSource,
-    EnvSettingsSource,
-    InitSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-    YamlConfigSettingsSource,
-)
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mamba_agents.config.errors import ConfigError, is_secret_key, mask
 from mamba_agents.config.sections import (
@@ -30,8 +21,8 @@ from mamba_agents.config.sections import (
     RetryConfig,
     TokenizerConfig,
     ToolsConfig,
-    WorkflowsConfig,
 )
+from mamba_agents.config.sources import Layer, env_layer, merged, read_config_file, read_dotenv
 from mamba_agents.context.config import CompactionConfig
 from mamba_agents.prompts.config import PromptConfig
 
@@ -58,8 +49,7 @@ class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MAMBA_",
         env_nested_delimiter="__",
-        env_file_encoding="utf-8",
-        extra="ignore",
+        extra="forbid",
         validate_default=True,
         case_sensitive=False,
     )
@@ -73,17 +63,18 @@ class AgentSettings(BaseSettings):
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     mcp: MCPConfig = Field(default_factory=MCPConfig)
-    workflows: WorkflowsConfig = Field(default_factory=WorkflowsConfig)
     capabilities: CapabilitiesConfig = Field(default_factory=CapabilitiesConfig)
 
-    _init_values: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _layers: list[Layer] = PrivateAttr(default_factory=list)
 
     def __init__(self, **values: Any) -> None:
+        layers = _layers(type(self), values)
         try:
-            super().__init__(**values)
+            # The sources are read (and checked) by _layers; pydantic-settings only validates the merge.
+            super().__init__(**merged(layers))
         except ValidationError as exc:
-            raise ConfigError.from_validation(exc, _labelled_sources(type(self), values)) from None
-        self._init_values = values
+            raise ConfigError.from_validation(exc, layers, type(self)) from None
+        self._layers = layers
 
     @classmethod
     def settings_customise_sources(
@@ -94,7 +85,7 @@ class AgentSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return tuple(source for _, source in _labelled_sources(settings_cls, None, init_settings))
+        return (init_settings,)
 
     @classmethod
     def from_file(cls, path: str | Path, **values: Any) -> AgentSettings:
@@ -113,20 +104,20 @@ class AgentSettings(BaseSettings):
             _config_file.reset(token)
 
     def explain(self) -> list[ConfigValue]:
-        """Every effective value with the source it came from; secrets masked."""
-        origins: dict[str, str] = {}
-        for label, source in reversed(_labelled_sources(type(self), self._init_values)):
-            try:
-                data = source()
-            except Exception:  # an unreadable source was already reported when these settings were built
-                continue
-            for key, _ in _flatten(data):
-                origins[key] = label
+        """Every effective value with the source it came from (the file or variable); secrets masked."""
         out = []
         for key, value in _flatten(self.model_dump(mode="python")):
-            source = next((origins[k] for k in _prefixes(key) if k in origins), "default")
-            out.append(ConfigValue(key, mask(value) if is_secret_key(key) else _plain(value), source))
+            out.append(
+                ConfigValue(key, mask(value) if is_secret_key(key) else _plain(value), self.source_of(key))
+            )
         return out
+
+    def source_of(self, key: str) -> str:
+        """Where the dotted ``key`` (``context.strategy``) was set: a file, a variable, or ``default``."""
+        for layer in self._layers:
+            if _has_key(layer.data, key.split(".")):
+                return layer.describe(key)
+        return "default"
 
     def model_dump_safe(self) -> dict[str, Any]:
         """``model_dump`` with every secret masked."""
@@ -140,26 +131,44 @@ def config_file_candidates() -> list[Path]:
     return [Path(name) for name in DEFAULT_CONFIG_FILES if Path(name).is_file()]
 
 
-def _labelled_sources(
-    settings_cls: type[BaseSettings], init_values: dict[str, Any] | None, init_source: Any = None
-) -> list[tuple[str, PydanticBaseSettingsSource]]:
-    """The sources, highest priority first, each with a label that names its file or variable."""
-    sources: list[tuple[str, PydanticBaseSettingsSource]] = [
-        ("constructor", init_source or InitSettingsSource(settings_cls, init_kwargs=dict(init_values or {}))),
-        ("environment", EnvSettingsSource(settings_cls)),
-    ]
+def _layers(settings_cls: type[BaseSettings], init_values: dict[str, Any]) -> list[Layer]:
+    """The sources, highest priority first, each read into a :class:`Layer` named for its file or variable."""
+    import os
+
+    sections = {name: f.annotation for name, f in settings_cls.model_fields.items()}
+    unknown = [k for k in init_values if k not in sections]
+    if unknown:
+        from mamba_agents.config.sources import closest
+
+        match = closest(unknown[0], sections)
+        hint = f"; did you mean {match!r}?" if match else ""
+        raise ConfigError(
+            f"constructor: unknown section {unknown[0]!r}{hint} (sections: {', '.join(sections)})"
+        )
+    layers = [Layer("constructor", dict(init_values)), env_layer("environment", os.environ, sections)]
     dotenv = Path(".env")
     if dotenv.is_file():
-        sources.append((str(dotenv.resolve()), DotEnvSettingsSource(settings_cls, env_file=dotenv)))
+        layers.append(read_dotenv(dotenv, sections))
     for path in config_file_candidates():
-        if path.suffix.lower() == ".toml":
-            sources.append((str(path.resolve()), TomlConfigSettingsSource(settings_cls, toml_file=path)))
-        else:
-            sources.append((str(path.resolve()), YamlConfigSettingsSource(settings_cls, yaml_file=path)))
+        layers.append(read_config_file(path, sections))
     home_env = Path.home() / "mamba.env"
     if home_env.is_file():
-        sources.append((str(home_env), DotEnvSettingsSource(settings_cls, env_file=home_env)))
-    return sources
+        layers.append(read_dotenv(home_env, sections, label=str(home_env)))
+    return layers
+
+
+def _has_key(data: Any, parts: list[str]) -> bool:
+    node = data
+    for part in parts:
+        if isinstance(node, BaseModel):
+            if part not in node.model_fields_set:
+                return False
+            node = getattr(node, part)
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False
+    return True
 
 
 def _flatten(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -168,11 +177,6 @@ def _flatten(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
     elif prefix:
         yield prefix, data
-
-
-def _prefixes(key: str) -> list[str]:
-    parts = key.split(".")
-    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
 def _plain(value: Any) -> Any:
