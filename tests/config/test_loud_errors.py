@@ -186,3 +186,37 @@ def test_config_show_takes_the_same_config_flag_as_run(project, tmp_path, capsys
         assert rows["logging.level"]["source"] == str(other.resolve())
     code, _, err = run_main(capsys, "config", "show", "--config", str(tmp_path / "missing.toml"))
     assert code == 2 and "config file not found" in err and err.count("\n") == 1
+
+
+def test_config_show_marks_sections_nothing_installed_reads(project, capsys, monkeypatch):
+    import json
+
+    from mamba_agents.config import ToolsConfig
+
+    code, out, _ = run_main(capsys, "config", "show", "--json")
+    rows = {row["key"]: row for row in json.loads(out)}
+    assert code == 0 and rows["tools.read_only"]["in_effect"] and rows["context.strategy"]["in_effect"]
+    assert rows["retry.retry_level"]["in_effect"] == ("retry" not in AgentSettings().unused_sections())
+    monkeypatch.setattr(ToolsConfig, "consumer", "mamba_agents_tools_missing_here")
+    code, out, _ = run_main(capsys, "config", "show", "--json")
+    rows = {row["key"]: row for row in json.loads(out)}
+    assert (
+        rows["tools.read_only"]["in_effect"] is False and "not in effect" in rows["tools.read_only"]["note"]
+    )
+    code, out, _ = run_main(capsys, "config", "show")
+    assert "[tools] not in effect" in out.replace("\n", " ")
+
+
+def test_plugins_allow_list_naming_no_installed_plugin_is_an_error(project, capsys, monkeypatch):
+    from mamba_agents.plugins import reset_plugin_managers
+
+    monkeypatch.setenv("MAMBA_PLUGINS__ENABLED", "mamba_agents_toolz")
+    reset_plugin_managers()
+    try:
+        code, _, err = run_main(capsys, "plugins")
+        assert code == 2 and err.count("\n") == 1
+        assert "no installed plugin is named 'mamba_agents_toolz'" in err
+        code, out, _ = run_main(capsys, "--help")
+        assert code == 0 and "plugins" in out
+    finally:
+        reset_plugin_managers()

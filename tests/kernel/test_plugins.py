@@ -8,7 +8,6 @@ import warnings
 import pytest
 from mamba_agents.config import AgentSettings, CompactionConfig, PluginsConfig
 from mamba_agents.plugins import (
-    PluginConflictError,
     PluginManager,
     PluginWarning,
     UnknownNameError,
@@ -120,16 +119,16 @@ def mamba_register_tools(register):
     assert "current_time" in manager.registry("tools")
 
 
-def test_duplicate_name_fails_naming_both_plugins(make_dist):
+def test_duplicate_name_first_registration_wins_and_the_second_is_reported(make_dist):
     make_dist("acme-mamba", "1.0", {"acme": "acme_dup_a"}, {"acme_dup_a": ACME})
     make_dist("copycat-mamba", "1.0", {"copycat": "acme_dup_b"}, {"acme_dup_b": ACME})
     manager = PluginManager()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         manager.load()
-    assert any("registered by both plugin 'acme' and plugin 'copycat'" in str(w.message) for w in caught)
-    with pytest.raises(PluginConflictError, match="'acme' and 'copycat'"):
-        manager.registry("compaction_strategies").get("acme_last_two")
+    assert any("already registered by plugin 'acme'; plugin 'copycat'" in str(w.message) for w in caught)
+    assert manager.registry("compaction_strategies").entry("acme_last_two").plugin == "acme"
+    assert manager.registry("compaction_strategies").refused == {"acme_last_two": ["copycat"]}
 
 
 def test_unknown_name_lists_what_exists_and_which_package_provides_it():

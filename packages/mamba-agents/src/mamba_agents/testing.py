@@ -1,8 +1,10 @@
 """pytest plugin shipped with mamba-agents: an isolated plugin manager per test, and one-test plugins.
 
-Enabled automatically (entry point ``pytest11``). Use ``mamba_plugin_manager`` for a manager that sees the
-core's built-ins and the installed plugins but shares nothing with other tests, and ``register_plugin`` to add
-a plugin object (a module or an object with ``@hookimpl`` methods) for one test only.
+Enabled automatically (entry point ``pytest11``). ``mamba_plugin_manager`` is a manager with the core's
+built-ins only, so a plugin installed in the environment cannot change what a test sees; mark the test
+``@pytest.mark.mamba_entry_points`` to load the installed plugins too, or
+``@pytest.mark.mamba_entry_points("tools", "compaction")`` for just those. ``register_plugin`` adds a plugin
+object (a module or an object with ``@hookimpl`` methods) for one test only.
 """
 
 from __future__ import annotations
@@ -13,11 +15,27 @@ import pytest
 
 from mamba_agents.plugins import PluginManager, set_plugin_manager
 
+MARKER = "mamba_entry_points"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(*names): let mamba_plugin_manager load installed plugins (all, or the named entry points)",
+    )
+
 
 @pytest.fixture
-def mamba_plugin_manager() -> Iterator[PluginManager]:
+def mamba_plugin_manager(request: pytest.FixtureRequest) -> Iterator[PluginManager]:
     """A fresh plugin manager, installed as the one every lookup uses for the duration of the test."""
-    manager = PluginManager()
+    from mamba_agents.plugins import discover_entry_points
+
+    marker = request.node.get_closest_marker(MARKER)
+    entry_points: bool | list = False
+    if marker is not None:
+        wanted = set(marker.args)
+        entry_points = [s for s in discover_entry_points() if not wanted or s.name in wanted]
+    manager = PluginManager(entry_points=entry_points)
     previous = set_plugin_manager(manager)
     try:
         yield manager

@@ -20,6 +20,7 @@ from mamba_agents.agent.loop import run_sync as _run_sync
 from mamba_agents.agent.result import AgentResult
 from mamba_agents.agent.tools import build_toolsets
 from mamba_agents.backends.resolve import resolve_model
+from mamba_agents.config.checks import check_settings
 from mamba_agents.context.capability import CompactionCapability
 from mamba_agents.context.manager import ContextManager
 from mamba_agents.context.result import CompactionResult, ContextState
@@ -75,6 +76,7 @@ class Agent(Generic[DepsT, OutputT]):
 
             plugin_manager = get_plugin_manager(self._settings.plugins)
         self._plugins = plugin_manager
+        check_settings(self._settings, self._plugins)  # misspelt registry names fail here, not turns later
         self._prompt_manager = prompt_manager
         self._model = resolve_model(model, self._settings.model_backend, self._plugins)
         self.model_name: str = getattr(self._model, "model_name", str(model))

@@ -29,8 +29,19 @@ def show(as_json: bool, config_file: str | None) -> None:
 
     settings = AgentSettings.from_file(config_file) if config_file else AgentSettings()
     values = settings.explain()
+    unused = settings.unused_sections()
+
+    def note(key: str) -> str | None:
+        return unused.get(key.split(".", 1)[0])
+
     if as_json:
-        print_json([{"key": v.key, "value": v.value, "source": v.source} for v in values])
+        print_json(
+            [
+                {"key": v.key, "value": v.value, "source": v.source, "in_effect": note(v.key) is None}
+                | ({"note": note(v.key)} if note(v.key) else {})
+                for v in values
+            ]
+        )
         return
     table = Table(title="Effective configuration")
     table.add_column("key")
@@ -38,5 +49,18 @@ def show(as_json: bool, config_file: str | None) -> None:
     table.add_column("source", overflow="fold")
     for value in values:
         source = escape(value.source) if value.source != "default" else "[dim]default[/dim]"
-        table.add_row(value.key, escape(repr(value.value)), source)
+        why = note(value.key)
+        if why:
+            table.add_row(
+                f"[dim]{escape(value.key)}[/dim]",
+                f"[dim]{escape(repr(value.value))}[/dim]",
+                f"{source} [yellow]({escape(why)})[/yellow]",
+            )
+        else:
+            table.add_row(escape(value.key), escape(repr(value.value)), source)
     stdout().print(table)
+    if unused:
+        stdout().print(
+            "\n".join(f"[yellow]\\[{escape(name)}][/yellow] {escape(why)}" for name, why in unused.items()),
+            highlight=False,
+        )

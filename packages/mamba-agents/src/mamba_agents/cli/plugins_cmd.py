@@ -30,6 +30,9 @@ def plugins(as_json: bool, show_all: bool) -> None:
             status = f"[yellow]disabled[/yellow]: {escape(info.reason or '')}"
         else:
             status = "[green]loaded[/green]"
+        if info.conflicts:
+            refused = "\n".join(escape(c) for c in info.conflicts)
+            status += f"\n[yellow]{len(info.conflicts)} conflict(s)[/yellow]:\n{refused}"
         registered = "\n".join(f"{kind}: {', '.join(names)}" for kind, names in info.registered.items())
         dist = f"{info.distribution or '-'} {info.version or ''}".strip()
         hooks = "\n".join(h.removeprefix("mamba_register_") for h in info.hooks)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # The import name of the package that reads this section (``None``: the core). ``mamba config show``
+    # marks a section as not in effect when that package is not installed.
+    consumer: ClassVar[str | None] = None
 
 
 class ModelBackendSettings(_Section):
@@ -41,6 +45,8 @@ class LoggingConfig(_Section):
 
 class RetryConfig(_Section):
     """Model-request retries (transient errors) and the circuit breaker."""
+
+    consumer: ClassVar[str | None] = "mamba_agents.errors"
 
     max_retries: int = Field(default=3, ge=0)
     retry_level: Literal[1, 2, 3] = 2
@@ -87,10 +93,20 @@ class TokenizerConfig(_Section):
 
 
 class PluginsConfig(_Section):
-    """Which installed plugins load: ``enabled`` is an allow-list (unset = all), ``disabled`` always wins."""
+    """Which installed plugins load: ``enabled`` is an allow-list (unset = all), ``disabled`` always wins.
 
-    enabled: list[str] | None = None
-    disabled: list[str] = Field(default_factory=list)
+    A name registered by two plugins belongs to the first (the core, then first-party plugins, then the rest
+    by name); ``overrides`` lists the plugins allowed to replace one with ``register(..., override=True)``.
+    """
+
+    enabled: list[str] | None = Field(default=None, description="plugins that may load; unset: all installed")
+    disabled: list[str] = Field(
+        default_factory=list, description="plugins never imported, whatever enabled says"
+    )
+    overrides: list[str] = Field(
+        default_factory=list,
+        description="plugins whose register(..., override=True) may replace a taken name",
+    )
 
     @classmethod
     def from_environment(cls) -> PluginsConfig:
@@ -158,6 +174,8 @@ class ToolsConfig(_Section):
     limits protect the model's context: longer reads and searches are cut with a note saying how to go on.
     """
 
+    consumer: ClassVar[str | None] = "mamba_agents_tools"
+
     enabled: list[str] = Field(default_factory=list, description="tools or groups: filesystem, search, bash")
     sandbox_mode: bool = Field(default=True, description="paths must resolve inside base_directory")
     base_directory: Path | None = Field(default=None, description="the sandbox root; unset: the working dir")
@@ -189,6 +207,8 @@ class MCPConfig(_Section):
 
     Entries are checked when the Agent is built: a wrong key fails naming the file or table and the key.
     """
+
+    consumer: ClassVar[str | None] = "mamba_agents_mcp"
 
     config_files: list[Path] = Field(
         default_factory=list,

@@ -119,6 +119,31 @@ class AgentSettings(BaseSettings):
                 return layer.describe(key)
         return "default"
 
+    def unused_sections(self) -> dict[str, str]:
+        """Sections nothing installed reads, each with why: ``mamba config show`` must not present them as
+        in effect."""
+        import importlib.util
+
+        out = {}
+        for name, field in type(self).model_fields.items():
+            consumer = getattr(field.annotation, "consumer", None)
+            if not consumer:
+                continue
+            try:
+                found = importlib.util.find_spec(consumer) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                from mamba_agents._lazy import PLUGIN_DISTRIBUTIONS
+
+                dist = PLUGIN_DISTRIBUTIONS.get(consumer, (None,))[0]
+                out[name] = (
+                    f"not in effect: {dist} is not installed"
+                    if dist
+                    else "not in effect: nothing reads it yet"
+                )
+        return out
+
     def model_dump_safe(self) -> dict[str, Any]:
         """``model_dump`` with every secret masked."""
         return _mask_tree(self.model_dump(mode="json"))

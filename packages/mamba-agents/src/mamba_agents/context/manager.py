@@ -46,6 +46,12 @@ class ContextManager:
         resolve_model: Callable[[str], Model] | None = None,
     ) -> None:
         self.config = config or CompactionConfig()
+        if not isinstance(
+            strategy, CompactionStrategy
+        ):  # a misspelt name or option fails now, not at compaction
+            from mamba_agents.config.checks import build_strategy
+
+            strategy = build_strategy(self.config, plugin_manager, strategy)
         self._counter = token_counter
         self._strategy = strategy
         self.model = model

@@ -15,7 +15,9 @@ from typing import Any
 
 import pluggy
 
+from mamba_agents._lazy import PLUGIN_DISTRIBUTIONS
 from mamba_agents.plugins import hookspecs
+from mamba_agents.plugins.errors import PluginConflictError
 from mamba_agents.plugins.registry import Registry
 
 logger = logging.getLogger("mamba_agents.plugins")
@@ -60,6 +62,7 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     registered: dict[str, list[str]] = field(default_factory=dict)
     error: str | None = None
+    conflicts: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +78,7 @@ class PluginInfo:
             "hooks": self.hooks,
             "registered": self.registered,
             "error": self.error,
+            "conflicts": self.conflicts,
         }
 
 
@@ -132,7 +136,12 @@ class PluginManager:
     """Loads plugins once, on first lookup, and keeps one :class:`Registry` per kind.
 
     ``enabled`` is an allow-list of entry-point names (``None`` allows all); ``disabled`` always wins.
-    Plugins filtered out are never imported.
+    Plugins filtered out are never imported. ``overrides`` names the plugins whose ``register(...,
+    override=True)`` may replace a name another plugin registered first.
+
+    Load order decides who owns a name: the core's built-ins, then first-party plugins, then the others by
+    name. A plugin that fails (import, a hook raising anything but ``KeyboardInterrupt``, an unknown hook)
+    is reported and skipped as a whole; a conflicting name is reported and only that name is refused.
     """
 
     def __init__(
@@ -142,9 +151,11 @@ class PluginManager:
         disabled: Sequence[str] = (),
         entry_points: bool | Sequence[PluginSource] = True,
         builtins: Sequence[str] = DEFAULT_PLUGINS,
+        overrides: Sequence[str] = (),
     ) -> None:
         self.enabled = None if enabled is None else list(enabled)
         self.disabled = list(disabled)
+        self.overrides = list(overrides)
         self._entry_points = entry_points
         self._builtins = tuple(builtins)
         self.hook = pluggy.PluginManager("mamba_agents")
@@ -190,7 +201,9 @@ class PluginManager:
         with self._lock:
             if self._loaded:
                 return
-            for source in self._sources():
+            sources = self._sources()
+            self._check_filters(sources)
+            for source in sources:
                 info = PluginInfo(
                     name=source.name,
                     module=source.module,
@@ -225,18 +238,47 @@ class PluginManager:
         for impl in self.hook.hook.mamba_register_commands.get_hookimpls():
             try:
                 impl.function(cli=cli)
-            except Exception as exc:
-                self._fail(self.infos[impl.plugin_name], f"mamba_register_commands failed: {exc}", exc)
+            except BaseException as exc:  # SystemExit from a plugin is its failure, not the program's exit
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                message = f"mamba_register_commands failed: {type(exc).__name__}: {exc}"
+                self._fail(self.infos[impl.plugin_name], message, exc)
 
     # -- internals ------------------------------------------------------------------------------------
 
     def _sources(self) -> list[PluginSource]:
-        sources = builtin_sources(self._builtins)
+        found: list[PluginSource] = []
         if self._entry_points is True:
-            sources += discover_entry_points()
+            found = discover_entry_points()
         elif self._entry_points:
-            sources += list(self._entry_points)
-        return sources
+            found = list(self._entry_points)
+        first_party = {dist for dist, _ in PLUGIN_DISTRIBUTIONS.values()} | {"mamba-agents"}
+        found.sort(key=lambda s: (s.distribution not in first_party, s.name))
+        return builtin_sources(self._builtins) + found
+
+    def _check_filters(self, sources: list[PluginSource]) -> None:
+        """An allow-list naming no installed plugin would silently disable every plugin: refuse it."""
+        from mamba_agents.config.errors import ConfigError
+        from mamba_agents.config.sources import closest
+
+        known = [s.name for s in sources if not s.builtin]
+        valid = {s.name for s in sources}
+        for name in self.enabled or []:
+            if name not in valid:
+                match = closest(name, known)
+                hint = f"; did you mean {match!r}?" if match else ""
+                raise ConfigError(
+                    f"plugins.enabled: no installed plugin is named {name!r}{hint} "
+                    f"(installed: {', '.join(known) or 'none'}; see `mamba plugins`)"
+                )
+        for name in self.disabled:
+            if name not in valid:
+                warnings.warn(
+                    f"plugins.disabled names {name!r}, which is not installed (installed: "
+                    f"{', '.join(known) or 'none'})",
+                    PluginWarning,
+                    stacklevel=4,
+                )
 
     def _blocked(self, source: PluginSource) -> str | None:
         if source.name in self.disabled:
@@ -251,11 +293,17 @@ class PluginManager:
         self.infos[plugin_name] = info
         try:
             self.hook.register(plugin, name=plugin_name)
-        except Exception as exc:  # pluggy validation errors (bad hook signature, unknown hook name)
+        except Exception as exc:  # pluggy validation errors (bad hook signature, a name registered twice)
             self._fail(info, f"invalid plugin: {exc}", exc)
+            return
+        problem = self._hook_problems(plugin)
+        if problem:
+            self.hook.unregister(plugin, name=plugin_name)
+            self._fail(info, problem, None)
             return
         info.loaded = True
         info.hooks = sorted(impl.name for impl in self.hook.get_hookcallers(plugin) or [])
+        may_override = plugin_name in self.overrides
         for hook_name, kind in KINDS.items():
             caller = getattr(self.hook.hook, hook_name)
             for impl in caller.get_hookimpls():
@@ -265,25 +313,76 @@ class PluginManager:
                 names: list[str] = []
 
                 def register(
-                    name: str, obj: Any, _reg: Registry = registry, _names: list[str] = names, **meta: Any
+                    name: str,
+                    obj: Any,
+                    _reg: Registry = registry,
+                    _names: list[str] = names,
+                    override: bool = False,
+                    **meta: Any,
                 ) -> None:
-                    _reg.add(name, obj, plugin=plugin_name, **meta)
+                    try:
+                        _reg.add(
+                            name,
+                            obj,
+                            plugin=plugin_name,
+                            override=override,
+                            may_override=may_override,
+                            **meta,
+                        )
+                    except PluginConflictError as exc:  # only this name is refused; the rest still register
+                        info.conflicts.append(str(exc))
+                        logger.warning("plugin %s: %s", plugin_name, exc)
+                        warnings.warn(
+                            f"mamba-agents plugin {plugin_name!r}: {exc}", PluginWarning, stacklevel=2
+                        )
+                        return
                     _names.append(name)
 
                 try:
                     impl.function(register=register)
-                except Exception as exc:
+                except BaseException as exc:  # a plugin must never take the framework down
+                    if isinstance(exc, KeyboardInterrupt):
+                        raise
+                    self._skip(plugin_name, plugin, info)
                     self._fail(info, f"{hook_name} failed: {type(exc).__name__}: {exc}", exc)
+                    return
                 if names:
                     info.registered.setdefault(kind, []).extend(names)
 
-    def _fail(self, info: PluginInfo, message: str, exc: BaseException) -> None:
+    def _skip(self, plugin_name: str, plugin: object, info: PluginInfo) -> None:
+        """Undo a plugin that failed part-way: none of its names stay, none of its hooks run."""
+        for registry in self._registries.values():
+            registry.remove_plugin(plugin_name)
+        self.hook.unregister(plugin, name=plugin_name)
+        info.loaded = False
+        info.registered = {}
+
+    def _hook_problems(self, plugin: object) -> str | None:
+        """A misspelt hook (pluggy keeps hookimpls that match no spec) or a hook without ``@hookimpl``."""
+        import difflib
+
+        specs = sorted(n for n in dir(hookspecs) if n.startswith("mamba_"))
+        problems = []
+        for caller in self.hook.get_hookcallers(plugin) or []:
+            if caller.spec is None:
+                match = difflib.get_close_matches(caller.name, specs, n=1, cutoff=0.6)
+                hint = f"; did you mean {match[0]!r}?" if match else ""
+                problems.append(f"unknown hook {caller.name!r}{hint} (hooks: {', '.join(specs)})")
+        marker = f"{self.hook.project_name}_impl"
+        for attr in dir(plugin):
+            value = getattr(plugin, attr, None)
+            if attr in specs and callable(value) and not hasattr(value, marker):
+                problems.append(f"{attr} is not marked with @hookimpl, so it would never be called")
+        return "; ".join(problems) or None
+
+    def _fail(self, info: PluginInfo, message: str, exc: BaseException | None) -> None:
         info.error = message if info.error is None else f"{info.error}; {message}"
-        logger.debug("plugin %s: %s\n%s", info.name, message, "".join(traceback.format_exception(exc)))
+        if exc is not None:
+            logger.debug("plugin %s: %s\n%s", info.name, message, "".join(traceback.format_exception(exc)))
         warnings.warn(f"mamba-agents plugin {info.name!r} skipped: {message}", PluginWarning, stacklevel=3)
 
 
-_managers: dict[tuple[tuple[str, ...] | None, tuple[str, ...]], PluginManager] = {}
+_managers: dict[tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]], PluginManager] = {}
 _managers_lock = threading.Lock()
 _override: PluginManager | None = None
 
@@ -296,11 +395,17 @@ def get_plugin_manager(plugins: Any = None) -> PluginManager:
         from mamba_agents.config import PluginsConfig
 
         plugins = PluginsConfig.from_environment()
-    key = (None if plugins.enabled is None else tuple(plugins.enabled), tuple(plugins.disabled))
+    key = (
+        None if plugins.enabled is None else tuple(plugins.enabled),
+        tuple(plugins.disabled),
+        tuple(plugins.overrides),
+    )
     with _managers_lock:
         manager = _managers.get(key)
         if manager is None:
-            manager = _managers[key] = PluginManager(enabled=plugins.enabled, disabled=plugins.disabled)
+            manager = _managers[key] = PluginManager(
+                enabled=plugins.enabled, disabled=plugins.disabled, overrides=plugins.overrides
+            )
         return manager
 
 

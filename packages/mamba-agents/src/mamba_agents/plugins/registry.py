@@ -69,12 +69,17 @@ class lazy:
 
 @dataclass
 class Registration:
-    """One registered name: the object, the plugin that registered it and the metadata it passed."""
+    """One registered name: the object, the plugin that registered it and the metadata it passed.
+
+    ``replaced`` names the plugin whose registration this one overrode (``override=True``, allowed by
+    ``[plugins] overrides``).
+    """
 
     name: str
     value: Any
     plugin: str
     meta: dict[str, Any] = field(default_factory=dict)
+    replaced: str | None = None
 
     @property
     def obj(self) -> Any:
@@ -91,56 +96,88 @@ class Registration:
 
 @dataclass
 class Registry:
-    """Names of one kind (tools, backends, ...) mapped to what registered them."""
+    """Names of one kind (tools, backends, ...) mapped to what registered them.
+
+    A name belongs to the first plugin that registers it (the core, then first-party plugins, then the
+    rest by name). A later plugin registering the same name is refused with :class:`PluginConflictError`
+    (the manager reports it and keeps the plugin's other names), unless it passes ``override=True`` and
+    configuration allows that plugin to override (``[plugins] overrides``).
+    """
 
     kind: str
     _entries: dict[str, Registration] = field(default_factory=dict)
-    _conflicts: dict[str, list[str]] = field(default_factory=dict)
+    refused: dict[str, list[str]] = field(default_factory=dict)
 
-    def add(self, name: str, obj: Any, *, plugin: str, **meta: Any) -> None:
+    def add(
+        self,
+        name: str,
+        obj: Any,
+        *,
+        plugin: str,
+        override: bool = False,
+        may_override: bool = False,
+        **meta: Any,
+    ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(
                 f"plugin {plugin!r} registered a {self.kind} entry with an invalid name {name!r}"
             )
-        if name in self._entries:
-            first = self._entries[name].plugin
-            self._conflicts.setdefault(name, [first]).append(plugin)
-            raise PluginConflictError(
-                f"{self.kind} name {name!r} is registered by both plugin {first!r} and plugin {plugin!r}; "
-                f"disable one of them ([plugins] disabled = [...])"
-            )
-        self._entries[name] = Registration(name, obj, plugin, dict(meta))
+        current = self._entries.get(name)
+        replaced = None
+        if current is not None:
+            if current.plugin == plugin:
+                raise PluginConflictError(f"plugin {plugin!r} registered {self.kind} name {name!r} twice")
+            if not (override and may_override):
+                self.refused.setdefault(name, []).append(plugin)
+                how = (
+                    f"add {plugin!r} to [plugins] overrides to let it replace it"
+                    if override
+                    else "a plugin meant to replace it registers with override=True and is listed in "
+                    "[plugins] overrides"
+                )
+                raise PluginConflictError(
+                    f"{self.kind} name {name!r} is already registered by plugin {current.plugin!r}; "
+                    f"plugin {plugin!r}'s registration is ignored ({how})"
+                )
+            replaced = current.plugin
+        self._entries[name] = Registration(name, obj, plugin, dict(meta), replaced)
+
+    def remove_plugin(self, plugin: str) -> None:
+        """Forget every name ``plugin`` registered (it failed part-way and is skipped as a whole)."""
+        for name in [n for n, e in self._entries.items() if e.plugin == plugin]:
+            del self._entries[name]
 
     def entry(self, name: str) -> Registration:
-        if name in self._conflicts:
-            owners = " and ".join(repr(p) for p in self._conflicts[name])
-            raise PluginConflictError(
-                f"{self.kind} name {name!r} is registered by {owners}; disable one of them to use it"
-            )
         try:
             return self._entries[name]
         except KeyError:
-            raise UnknownNameError(self._unknown_message(name)) from None
+            raise UnknownNameError(self.unknown_message(name)) from None
 
     def get(self, name: str) -> Any:
         return self.entry(name).obj
 
     def names(self) -> list[str]:
+        """Every registered name, sorted."""
         return sorted(self._entries)
 
     def entries(self) -> list[Registration]:
         return [self._entries[n] for n in self.names()]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries and name not in self._conflicts
+        return name in self._entries
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _unknown_message(self, name: str) -> str:
+    def unknown_message(self, name: str) -> str:
+        """Why ``name`` cannot be used: the closest registered name, all of them, and what to install."""
+        import difflib
+
         label = _SINGULAR.get(self.kind, self.kind)
         known = ", ".join(self.names()) or "none"
-        message = f"unknown {label} {name!r}; registered: {known}"
+        close = difflib.get_close_matches(str(name), self.names(), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        message = f"unknown {label} {name!r}{hint} (registered: {known})"
         provider = FIRST_PARTY_PROVIDERS.get(self.kind, {}).get(name)
         if provider:
             message += f". {name!r} is provided by the {provider!r} package: pip install {provider}"
