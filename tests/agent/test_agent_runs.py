@@ -8,7 +8,6 @@ import threading
 import pytest
 from mamba_agents import Agent, AgentConfig, AgentSettings
 from mamba_agents.config import ConfigError
-from mamba_agents.plugins import UnknownNameError
 from mamba_agents.prompts import TemplateConfig
 from pydantic_ai.messages import ModelRequest, ModelResponse, SystemPromptPart, TextPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
@@ -228,7 +227,7 @@ def test_tools_by_name_from_config(settings):
 
 def test_unknown_tool_name_in_config_lists_registered_tools(settings):
     settings.tools.enabled = ["no_such_tool"]
-    with pytest.raises(UnknownNameError, match=r"unknown tool 'no_such_tool'; registered: .*current_time"):
+    with pytest.raises(ConfigError, match=r"tools.enabled\[0\] = 'no_such_tool': unknown tool .*current_time"):
         Agent(TestModel(), settings=settings)
 
 

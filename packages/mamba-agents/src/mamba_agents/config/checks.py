@@ -86,7 +86,7 @@ def _compaction_problems(
             return None, [
                 f"{source(options_key)}: {options_key}: unknown option(s) {', '.join(map(repr, extra))} for "
                 f"compaction strategy {config.strategy!r}{_hint(extra[0], allowed)} "
-                f"(options: {', '.join(allowed) or 'none'})"
+                f"(allowed options: {', '.join(allowed) or 'none'})"
             ]
     try:
         return cls(**options), []
@@ -116,7 +116,7 @@ def _capability_problems(settings: AgentSettings, plugins: PluginManager, source
         if extra:
             problems.append(
                 f"{source(key)}: {key}: unknown option(s) {', '.join(map(repr, extra))} for capability "
-                f"{name!r}{_hint(extra[0], allowed or [])} (options: {', '.join(allowed or []) or 'none'})"
+                f"{name!r}{_hint(extra[0], allowed or [])} (allowed options: {', '.join(allowed or []) or 'none'})"
             )
     return problems
 
