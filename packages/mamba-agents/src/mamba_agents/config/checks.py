@@ -116,7 +116,8 @@ def _capability_problems(settings: AgentSettings, plugins: PluginManager, source
         if extra:
             problems.append(
                 f"{source(key)}: {key}: unknown option(s) {', '.join(map(repr, extra))} for capability "
-                f"{name!r}{_hint(extra[0], allowed or [])} (allowed options: {', '.join(allowed or []) or 'none'})"
+                f"{name!r}{_hint(extra[0], allowed or [])} "
+                f"(allowed options: {', '.join(allowed or []) or 'none'})"
             )
     return problems
 
