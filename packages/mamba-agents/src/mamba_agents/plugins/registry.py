@@ -177,7 +177,7 @@ class Registry:
         known = ", ".join(self.names()) or "none"
         close = difflib.get_close_matches(str(name), self.names(), n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        message = f"unknown {label} {name!r}{hint} (registered: {known})"
+        message = f"unknown {label} {name!r}; registered: {known}{hint}"
         provider = FIRST_PARTY_PROVIDERS.get(self.kind, {}).get(name)
         if provider:
             message += f". {name!r} is provided by the {provider!r} package: pip install {provider}"
