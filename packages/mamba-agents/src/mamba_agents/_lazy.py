@@ -14,6 +14,7 @@ PLUGIN_DISTRIBUTIONS: dict[str, tuple[str, str]] = {
     "mamba_agents_backends": ("mamba-agents-backends", "backends"),
     "mamba_agents_local": ("mamba-agents-local", "local"),
     "mamba_agents_mcp": ("mamba-agents-mcp", "mcp"),
+    "mamba_agents_sessions": ("mamba-agents-sessions", "sessions"),
 }
 
 

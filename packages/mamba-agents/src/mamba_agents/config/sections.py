@@ -222,6 +222,22 @@ class MCPConfig(_Section):
     )
 
 
+class SessionsConfig(_Section):
+    """Sessions that survive a restart: where they are stored and which one an agent uses by default.
+
+    ``url`` picks the store by its scheme (``sqlite:///path``, ``postgresql://…``, ``redis://…``); unset: a
+    SQLite file in the user's data directory. ``options`` go to the store's factory (e.g. ``prefix``).
+    """
+
+    url: str | None = Field(
+        default=None, description="sqlite:///path, postgresql://…, redis://…; unset: the user data dir"
+    )
+    default: str | None = Field(
+        default=None, min_length=1, description="the session every Agent uses unless given session="
+    )
+    options: dict[str, Any] = Field(default_factory=dict, description="keyword arguments for the store")
+
+
 class CapabilitiesConfig(_Section):
     """Capabilities by registered name, with per-capability options."""
 

@@ -19,6 +19,7 @@ from mamba_agents.config.sections import (
     ModelBackendSettings,
     PluginsConfig,
     RetryConfig,
+    SessionsConfig,
     TokenizerConfig,
     ToolsConfig,
 )
@@ -64,6 +65,7 @@ class AgentSettings(BaseSettings):
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     mcp: MCPConfig = Field(default_factory=MCPConfig)
     capabilities: CapabilitiesConfig = Field(default_factory=CapabilitiesConfig)
+    sessions: SessionsConfig = Field(default_factory=SessionsConfig)
 
     _layers: list[Layer] = PrivateAttr(default_factory=list)
 

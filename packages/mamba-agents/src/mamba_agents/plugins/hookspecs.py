@@ -41,6 +41,11 @@ def mamba_register_mcp_transports(register: Any) -> None:
 
 
 @hookspec
+def mamba_register_session_stores(register: Any) -> None:
+    """Register session stores: ``register(url_scheme, factory(url, **options) -> ConversationStore)``."""
+
+
+@hookspec
 def mamba_register_capabilities(register: Any) -> None:
     """Register capability factories: ``register(name, factory(**options) -> AbstractCapability)``."""
 

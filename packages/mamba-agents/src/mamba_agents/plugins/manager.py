@@ -39,6 +39,7 @@ KINDS: dict[str, str] = {
     "mamba_register_workflows": "workflows",
     "mamba_register_mcp_transports": "mcp_transports",
     "mamba_register_capabilities": "capabilities",
+    "mamba_register_session_stores": "session_stores",
 }
 
 

@@ -40,6 +40,9 @@ FIRST_PARTY_PROVIDERS: dict[str, dict[str, str]] = {
     },
     "workflows": dict.fromkeys(("react", "plan_execute", "reflection"), "mamba-agents-workflows"),
     "mcp_transports": dict.fromkeys(("stdio", "sse", "streamable_http"), "mamba-agents-mcp"),
+    "session_stores": dict.fromkeys(
+        ("sqlite", "postgresql", "postgres", "redis", "rediss", "memory"), "mamba-agents-sessions"
+    ),
 }
 
 
@@ -50,6 +53,7 @@ _SINGULAR = {
     "workflows": "workflow",
     "mcp_transports": "MCP transport",
     "capabilities": "capability",
+    "session_stores": "session store",
 }
 
 
