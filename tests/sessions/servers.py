@@ -46,7 +46,9 @@ def postgres_bin() -> Path | None:
 def postgres() -> Iterator[Server]:
     bindir = postgres_bin()
     if bindir is None:
-        raise FileNotFoundError("PostgreSQL is not installed (no initdb; .ci/run installs the postgresql package)")
+        raise FileNotFoundError(
+            "PostgreSQL is not installed (no initdb; .ci/run installs the postgresql package)"
+        )
     root = Path(tempfile.mkdtemp(prefix="mamba-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
@@ -54,7 +56,9 @@ def postgres() -> Iterator[Server]:
     data = root / "data"
     try:
         subprocess.run(
-            _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+            _as_postgres(
+                [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+            ),
             check=True,
             capture_output=True,
             timeout=120,
@@ -62,7 +66,17 @@ def postgres() -> Iterator[Server]:
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off"
         subprocess.run(
             _as_postgres(
-                [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-o", options, "-w", "start"]
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(root / "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "start",
+                ]
             ),
             check=True,
             capture_output=True,
@@ -86,7 +100,19 @@ def redis() -> Iterator[Server]:
     root = Path(tempfile.mkdtemp(prefix="mamba-redis-"))
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(root)],
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(root),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -1,4 +1,4 @@
-"""One contract for every ConversationStore: pydantic-ai's in-memory store and the SQLite, Postgres, Redis ones.
+"""One contract for every ConversationStore: pydantic-ai's in-memory store, and SQLite, Postgres, Redis.
 
 Each test drives the public ``ConversationStore`` API (load, save, branch, fork, list, delete) the way an
 app does, and checks what a later load returns.
@@ -28,7 +28,15 @@ from pydantic_ai.usage import RequestUsage
 
 pytestmark = pytest.mark.slow
 
-TRICKY = ["plain", "ünïcødé ✓ 🐍", 'quotes " and \\ backslash', "nul \x00 byte", "", "x" * 5000, "'; DROP TABLE x; --"]
+TRICKY = [
+    "plain",
+    "ünïcødé ✓ 🐍",
+    'quotes " and \\ backslash',
+    "nul \x00 byte",
+    "",
+    "x" * 5000,
+    "'; DROP TABLE x; --",
+]
 
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -48,14 +56,24 @@ def turn(i: int, text: str = "") -> list:
 
 def rich_turn() -> list:
     return [
-        ModelRequest(parts=[UserPromptPart(content=["look", BinaryContent(data=b"\x00\xff\x10", media_type="image/png")])]),
-        ModelResponse(parts=[ToolCallPart(tool_name="read", args={"path": "a\x00b", "n": 3}, tool_call_id="c1")]),
-        ModelRequest(parts=[ToolReturnPart(tool_name="read", content=b"\x00raw bytes\xff", tool_call_id="c1")]),
+        ModelRequest(
+            parts=[
+                UserPromptPart(content=["look", BinaryContent(data=b"\x00\xff\x10", media_type="image/png")])
+            ]
+        ),
+        ModelResponse(
+            parts=[ToolCallPart(tool_name="read", args={"path": "a\x00b", "n": 3}, tool_call_id="c1")]
+        ),
+        ModelRequest(
+            parts=[ToolReturnPart(tool_name="read", content=b"\x00raw bytes\xff", tool_call_id="c1")]
+        ),
         ModelResponse(parts=[TextPart(content="done")], model_name="m1"),
     ]
 
 
-async def save_new(store: ConversationStore, cid: str, messages: list, scope: str | None = None) -> Conversation:
+async def save_new(
+    store: ConversationStore, cid: str, messages: list, scope: str | None = None
+) -> Conversation:
     conversation = Conversation(conversation_id=cid, messages=messages)
     await store.save(conversation, scope=scope)
     return conversation
@@ -154,7 +172,11 @@ async def test_rewritten_history_branches_and_old_branch_stays_readable(store: C
     # A compaction rewrote the history: keep turn 1 behind a summary, then continue.
     rewritten = Conversation(
         conversation_id="c",
-        messages=[ModelRequest(parts=[UserPromptPart(content="summary of turn 0", timestamp=AT)], timestamp=AT), *turn(1), *turn(2)],
+        messages=[
+            ModelRequest(parts=[UserPromptPart(content="summary of turn 0", timestamp=AT)], timestamp=AT),
+            *turn(1),
+            *turn(2),
+        ],
         revision=loaded.revision,
     )
     await store.save(rewritten)

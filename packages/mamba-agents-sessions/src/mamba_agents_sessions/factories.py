@@ -61,5 +61,5 @@ def _require(module: str, extra: str) -> None:
 
     if importlib.util.find_spec(module) is None:
         raise ImportError(
-            f"this session store needs the {module!r} package: pip install \"mamba-agents-sessions[{extra}]\""
+            f'this session store needs the {module!r} package: pip install "mamba-agents-sessions[{extra}]"'
         )

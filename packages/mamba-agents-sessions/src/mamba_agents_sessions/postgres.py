@@ -107,7 +107,9 @@ class PostgresConversationStore(ConversationStore):
 
     async def read_record(self, conversation_id: str) -> ConversationRecord | None:
         pool = await self._pool()
-        text = await pool.fetchval(f"SELECT record FROM {self._p}conversations WHERE id = $1", conversation_id)
+        text = await pool.fetchval(
+            f"SELECT record FROM {self._p}conversations WHERE id = $1", conversation_id
+        )
         return None if text is None else load_record(text)
 
     async def read_records(
@@ -157,9 +159,12 @@ class PostgresConversationStore(ConversationStore):
             if written is None:
                 raise ConversationConflict(record.conversation_id)
             head = record.head_id
-            if head is not None and head not in {e.id for e in new_entries}:
-                if await conn.fetchval(f"SELECT 1 FROM {p}entries WHERE id = $1", head) is None:
-                    raise ConversationConflict(record.conversation_id)
+            if (
+                head is not None
+                and head not in {e.id for e in new_entries}
+                and await conn.fetchval(f"SELECT 1 FROM {p}entries WHERE id = $1", head) is None
+            ):
+                raise ConversationConflict(record.conversation_id)
             if new_entries:
                 await conn.execute(
                     f"INSERT INTO {p}entries (id, parent_id, kind, message) "

@@ -40,7 +40,8 @@ if head ~= '' and redis.call('EXISTS', p .. ':e:' .. head) == 0 then
 end
 for i = 0, n - 1 do
   local id = ARGV[11 + i * 4]
-  redis.call('HSET', p .. ':e:' .. id, 'parent', ARGV[12 + i * 4], 'kind', ARGV[13 + i * 4], 'msg', ARGV[14 + i * 4])
+  redis.call('HSET', p .. ':e:' .. id,
+    'parent', ARGV[12 + i * 4], 'kind', ARGV[13 + i * 4], 'msg', ARGV[14 + i * 4])
   redis.call('SADD', p .. ':entries', id)
 end
 local old_scope = redis.call('HGET', ck, 'scope')
@@ -197,7 +198,9 @@ class RedisConversationStore(ConversationStore):
 
         client = await self._client()
         try:
-            flat = await client.mamba_scripts["history"](args=[self._p, head_id, -1 if limit is None else limit])
+            flat = await client.mamba_scripts["history"](
+                args=[self._p, head_id, -1 if limit is None else limit]
+            )
         except ResponseError as exc:
             if "MISSING" in str(exc):
                 raise KeyError(str(exc).rpartition(" ")[2]) from None

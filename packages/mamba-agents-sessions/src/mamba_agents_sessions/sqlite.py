@@ -144,8 +144,8 @@ class SQLiteConversationStore(ConversationStore):
                     [(e.id, e.parent_id, e.kind, dump_message(e)) for e in new_entries],
                 )
                 self._db.execute(
-                    f"INSERT OR REPLACE INTO {p}conversations (id, scope, revision, tips, updated_at, record) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    f"INSERT OR REPLACE INTO {p}conversations "
+                    "(id, scope, revision, tips, updated_at, record) VALUES (?, ?, ?, ?, ?, ?)",
                     (
                         record.conversation_id,
                         record.scope,
@@ -197,4 +197,3 @@ class SQLiteConversationStore(ConversationStore):
 
     def __repr__(self) -> str:
         return f"SQLiteConversationStore({self.path!r})"
-

@@ -26,6 +26,8 @@ from mamba_agents.context.manager import ContextManager
 from mamba_agents.context.result import CompactionResult, ContextState
 from mamba_agents.mcp.configured import configured_toolsets
 from mamba_agents.prompts import PromptManager, TemplateConfig
+from mamba_agents.sessions import agent as _sessions
+from mamba_agents.sessions.binding import SessionInfo
 from mamba_agents.tokens import CostBreakdown, TokenCounter, TokenUsage, UsageRecord, UsageTracker
 from mamba_agents.tokens.cost import Cost
 
@@ -63,6 +65,7 @@ class Agent(Generic[DepsT, OutputT]):
         capabilities: Sequence[AbstractCapability[Any]] = (),
         plugin_manager: PluginManager | None = None,
         name: str | None = None,
+        session: str | None = None,
         **agent_kwargs: Any,
     ) -> None:
         if settings is None:
@@ -127,6 +130,7 @@ class Agent(Generic[DepsT, OutputT]):
             name=name,
             **agent_kwargs,
         )
+        self._session = _sessions.bind(self, session)
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -313,6 +317,26 @@ class Agent(Generic[DepsT, OutputT]):
         prompt = self._token_counter.count(self._system_prompt) if self._system_prompt else 0
         return context.token_count() + prompt
 
+    # -- sessions -------------------------------------------------------------------------------------
+
+    @property
+    def session(self) -> str | None:
+        """The stored session this agent loads and saves after every turn (``None``: memory only)."""
+        return self._session.name if self._session is not None else None
+
+    def resume(self, session: str) -> Agent[DepsT, OutputT]:
+        """Continue the stored session ``session``: its history, usage and cost replace the current ones."""
+        self._session = _run_sync(_sessions.resume(self, session))
+        return self
+
+    def list_sessions(self, limit: int | None = None) -> list[SessionInfo]:
+        """The stored sessions, most recently saved first."""
+        return _run_sync(_sessions.list_sessions(self, limit))
+
+    def delete_session(self, session: str) -> None:
+        """Delete a stored session (this agent keeps its in-memory conversation)."""
+        _run_sync(_sessions.delete_session(self, session))
+
     # -- internals ------------------------------------------------------------------------------------
 
     @asynccontextmanager
@@ -323,7 +347,11 @@ class Agent(Generic[DepsT, OutputT]):
         if lock is None:
             lock = self._locks[loop] = asyncio.Lock()
         async with lock:
+            if self._session is not None:
+                await self._session.load()
             yield len(self._compactions)
+            if self._session is not None:
+                await self._session.save()
 
     def _history(self, explicit: Sequence[ModelMessage] | None) -> list[ModelMessage] | None:
         if explicit is not None:

@@ -229,8 +229,10 @@ class SessionsConfig(_Section):
     SQLite file in the user's data directory. ``options`` go to the store's factory (e.g. ``prefix``).
     """
 
-    url: str | None = Field(
-        default=None, description="sqlite:///path, postgresql://…, redis://…; unset: the user data dir"
+    url: SecretStr | None = Field(
+        default=None,
+        description="sqlite:///path, postgresql://…, redis://… (masked: it may hold a password); "
+        "unset: a SQLite file in the user data dir",
     )
     default: str | None = Field(
         default=None, min_length=1, description="the session every Agent uses unless given session="
