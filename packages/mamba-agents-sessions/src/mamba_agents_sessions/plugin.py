@@ -11,3 +11,11 @@ def mamba_register_session_stores(register) -> None:
     register("redis", lazy("mamba_agents_sessions.factories:redis_store"))
     register("rediss", lazy("mamba_agents_sessions.factories:redis_store"))
     register("memory", lazy("mamba_agents_sessions.factories:memory_store"))
+
+
+@hookimpl
+def mamba_register_commands(cli) -> None:
+    from mamba_agents_sessions.cli import logs, sessions
+
+    cli.add_command(sessions)
+    cli.add_command(logs)

@@ -11,7 +11,12 @@ if TYPE_CHECKING:
 
 
 def _build_agent(
-    model: str | None, tools: tuple[str, ...], system: str | None, config_file: str | None
+    model: str | None,
+    tools: tuple[str, ...],
+    system: str | None,
+    config_file: str | None,
+    session: str | None = None,
+    continue_last: bool = False,
 ) -> Agent:
     from mamba_agents.agent import Agent
     from mamba_agents.cli.output import stderr
@@ -21,8 +26,23 @@ def _build_agent(
     if tools:
         names = [n for item in tools for n in item.split(",") if n]
         settings.tools.enabled = list(dict.fromkeys([*settings.tools.enabled, *names]))
+    if continue_last:
+        session = _last_session(settings)
     with stderr().status("Loading model…", spinner="dots"):
-        return Agent(model, settings=settings, system_prompt=system)
+        return Agent(model, settings=settings, system_prompt=system, session=session)
+
+
+def _last_session(settings: Any) -> str:
+    """The most recently saved session, for ``mamba run -c`` (as simonw/llm's ``-c``)."""
+    from mamba_agents.agent.loop import run_sync
+    from mamba_agents.plugins import get_plugin_manager
+    from mamba_agents.sessions import open_store
+
+    store = open_store(settings.sessions, get_plugin_manager(settings.plugins))
+    latest = run_sync(store.list_conversations(limit=1))
+    if not latest:
+        raise click.ClickException("no stored session to continue; start one with --session NAME")
+    return latest[0].conversation_id
 
 
 def _summary(agent: Agent) -> dict[str, Any]:
@@ -60,6 +80,9 @@ _tools_option = click.option(
 )
 _system_option = click.option("--system", "-s", help="System prompt.")
 _config_option = click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
+_session_option = click.option(
+    "--session", help="Keep the conversation in this stored session (loaded first, saved after each turn)."
+)
 
 
 @click.command()
@@ -68,6 +91,10 @@ _config_option = click.option("--config", "config_file", type=click.Path(dir_oka
 @_tools_option
 @_system_option
 @_config_option
+@_session_option
+@click.option(
+    "--continue", "-c", "continue_last", is_flag=True, help="Continue the most recently saved session."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and usage as JSON.")
 def run(
     prompt: str,
@@ -75,12 +102,16 @@ def run(
     tools: tuple[str, ...],
     system: str | None,
     config_file: str | None,
+    session: str | None,
+    continue_last: bool,
     as_json: bool,
 ) -> None:
     """Run one prompt and print the answer, tokens used and cost."""
     from mamba_agents.cli.output import print_json, stderr, stdout
 
-    agent = _build_agent(model, tools, system, config_file)
+    if session and continue_last:
+        raise click.UsageError("give --session NAME or --continue, not both")
+    agent = _build_agent(model, tools, system, config_file, session, continue_last)
     with stderr().status("Thinking…", spinner="dots"):
         result = agent.run_sync(prompt)
     if as_json:
@@ -101,13 +132,20 @@ def run(
 @_tools_option
 @_system_option
 @_config_option
-def chat(model: str | None, tools: tuple[str, ...], system: str | None, config_file: str | None) -> None:
+@_session_option
+def chat(
+    model: str | None,
+    tools: tuple[str, ...],
+    system: str | None,
+    config_file: str | None,
+    session: str | None,
+) -> None:
     """Chat with an agent; the conversation is kept. /clear forgets it, /usage shows totals, /exit leaves."""
     from rich.markup import escape
 
     from mamba_agents.cli.output import stderr, stdout
 
-    agent = _build_agent(model, tools, system, config_file)
+    agent = _build_agent(model, tools, system, config_file, session)
     stdout().print(f"[bold]mamba chat[/bold] with {agent.model_name} — /exit to leave, /clear, /usage")
     while True:
         try:
