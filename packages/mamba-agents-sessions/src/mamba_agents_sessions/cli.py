@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from mamba_agents.config import AgentSettings
     from pydantic_ai.conversation_store import ConversationStore
     from pydantic_ai.messages import ModelMessage
-
-    from mamba_agents.config import AgentSettings
 
 LOG_SESSIONS = 100  # the most recent sessions `mamba logs` reads, so it stays quick on a big store
 
@@ -65,9 +64,8 @@ def _text(content: Any) -> str:
 
 def exchanges(session: str, messages: list[ModelMessage], settings: AgentSettings) -> list[Exchange]:
     """Pair each user prompt with the model responses up to the next prompt (tool calls included)."""
-    from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
-
     from mamba_agents.tokens import UsageTracker
+    from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
 
     tracker = UsageTracker(prices=settings.tokens.prices)
     out: list[Exchange] = []
@@ -211,9 +209,8 @@ def logs(count: int, query: str | None, session: str | None, as_json: bool, conf
 
 
 def _print_exchanges(rows: list[Exchange], *, with_session: bool = False) -> None:
-    from rich.markup import escape
-
     from mamba_agents.cli.output import stdout
+    from rich.markup import escape
 
     if not rows:
         stdout().print("no prompts")
