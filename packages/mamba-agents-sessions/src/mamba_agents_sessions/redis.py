@@ -15,7 +15,14 @@ from pydantic_ai.conversation_store import (
     ConversationStore,
 )
 
-from mamba_agents_sessions.codec import dump_message, dump_record, load_entry, load_record, tips
+from mamba_agents_sessions.codec import (
+    dump_message,
+    dump_record,
+    history_from_rows,
+    load_entry,
+    load_record,
+    tips,
+)
 
 # Keys: {p}:c:{id} hash (rev, scope, tips, body); {p}:e:{id} hash (parent, kind, msg); {p}:all and
 # {p}:scope:{scope} sorted sets by updated_at; {p}:entries set of every entry id (for delete).
@@ -205,8 +212,8 @@ class RedisConversationStore(ConversationStore):
             if "MISSING" in str(exc):
                 raise KeyError(str(exc).rpartition(" ")[2]) from None
             raise
-        rows = [flat[i : i + 4] for i in range(0, len(flat), 4)]
-        return [load_entry(*row) for row in reversed(rows)]
+        rows = [flat[i : i + 4] for i in range(0, len(flat), 4)][::-1]
+        return history_from_rows(rows, head_id, limit)
 
     def __repr__(self) -> str:
         return f"RedisConversationStore(prefix={self._p!r})"
