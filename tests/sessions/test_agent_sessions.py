@@ -249,3 +249,24 @@ def test_sigkill_mid_turn_loses_only_that_turn(tmp_path: Path) -> None:
     assert prompts(agent.get_messages()) == ["first question", "third"]
     assert agent.get_usage().request_count == 2
     assert agent.get_usage_history()[0].model == "child"
+
+
+async def test_streamed_and_iterated_turns_are_saved_and_a_failed_turn_is_not(settings) -> None:
+    async def stream(messages, info):
+        yield "streamed answer"
+
+    def flaky(messages, info):
+        if "boom" in prompts(messages)[-1]:
+            raise RuntimeError("model failed")
+        return echo(messages, info)
+
+    agent = Agent(FunctionModel(flaky, stream_function=stream), settings=settings, session="s")
+    async with agent.run_stream("streamed") as run:
+        assert await run.get_output() == "streamed answer"
+    async with agent.iter("iterated") as run:
+        async for _ in run:
+            pass
+    with pytest.raises(RuntimeError, match="model failed"):
+        await agent.run("boom")
+    stored = fresh(settings).resume("s")
+    assert prompts(stored.get_messages()) == ["streamed", "iterated"]

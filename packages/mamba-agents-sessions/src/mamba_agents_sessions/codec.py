@@ -41,7 +41,9 @@ def tips(record: ConversationRecord) -> list[str]:
     return [tip for tip in [record.head_id, *record.branches] if tip is not None]
 
 
-def history_from_rows(rows: Sequence[Sequence[Any]], head_id: str, limit: int | None) -> list[ConversationEntry]:
+def history_from_rows(
+    rows: Sequence[Sequence[Any]], head_id: str, limit: int | None
+) -> list[ConversationEntry]:
     """The entries of ``rows`` (oldest first); ``LookupError`` if a missing entry cuts the chain short."""
     if not rows:
         raise KeyError(head_id)

@@ -147,6 +147,8 @@ def chat(
 
     agent = _build_agent(model, tools, system, config_file, session)
     stdout().print(f"[bold]mamba chat[/bold] with {agent.model_name} — /exit to leave, /clear, /usage")
+    if agent.session is not None:
+        stdout().print(f"[dim]session {escape(agent.session)}: saved after every turn[/dim]")
     while True:
         try:
             line = click.prompt("you", prompt_suffix="> ", default="", show_default=False)
