@@ -63,7 +63,7 @@ def test_unknown_or_local_models_are_unpriced_never_zero(model):
     assert breakdown.unpriced_requests == 1
     assert breakdown.unpriced_models == [model or "<unknown model>"]
     assert str(breakdown) == "unpriced"
-    assert f"{breakdown.cost:.4f}" == "unpriced"
+    assert f"{breakdown.cost:.4f}" == "0.0000"  # a number; the breakdown is what says unpriced
 
 
 def test_user_price_table_for_a_local_model():
@@ -117,20 +117,21 @@ def test_bad_input_is_rejected_with_a_clear_message():
         CostEstimator({"": {"input_per_mtok": 1, "output_per_mtok": 1}})
 
 
-def test_cost_is_a_float_that_remembers_what_was_unpriced():
+def test_cost_is_a_float_that_formats_as_a_number_and_remembers_what_was_unpriced():
     priced = Cost(0.01234)
     assert isinstance(priced, float) and priced == 0.01234
     assert f"${priced:.4f}" == "$0.0123" and priced.priced
     assert repr(priced) == "Cost(0.01234)"
     partial = Cost(0.01234, unpriced_requests=2, unpriced_models=["my-llama"])
-    assert f"${partial:.4f}" == "$0.0123 (+2 unpriced requests)"
-    assert f"{partial}" == str(partial) == "0.01234 (+2 unpriced requests)"
-    assert not partial.priced and float(partial) == 0.01234
+    assert f"${partial:.4f}" == "$0.0123"
+    assert f"{partial}" == str(partial) == "0.01234"
+    assert not partial.priced and float(partial) == 0.01234 and float(str(partial)) == 0.01234
+    assert repr(partial) == "Cost(0.01234, unpriced_requests=2, unpriced_models=['my-llama'])"
     nothing = Cost(0.0, unpriced_requests=1, unpriced_models=["my-llama"])
-    assert str(nothing) == "unpriced" and f"{nothing:.4f}" == "unpriced"
-    assert f"[{nothing:>10.4f}]" == "[  unpriced]"  # width and alignment survive
+    assert str(nothing) == "0.0" and f"{nothing:.4f}" == "0.0000" and f"[{nothing:>10.4f}]" == "[    0.0000]"
+    assert nothing.fully_unpriced and not nothing.priced
     assert "unpriced" in repr(nothing) and "my-llama" in repr(nothing)
-    assert str(Cost(0.0)) == "0.0"  # nothing requested: a real zero
+    assert str(Cost(0.0)) == "0.0" and not Cost(0.0).fully_unpriced  # nothing requested: a real zero
     restored = pickle.loads(pickle.dumps(partial))
     assert (
         restored == partial and restored.unpriced_requests == 2 and restored.unpriced_models == ("my-llama",)

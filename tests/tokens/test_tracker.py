@@ -83,7 +83,8 @@ def test_local_model_is_unpriced():
         and breakdown.unpriced_models == ["my-llama"]
     )
     assert breakdown.total_cost == 0.0
-    assert str(tracker.get_cost()) == "unpriced"
+    assert f"{tracker.get_cost():.4f}" == "0.0000" and tracker.get_cost().fully_unpriced
+    assert str(tracker.get_cost_breakdown()) == "unpriced"
     assert all(r.cost is None and not r.priced for r in tracker.get_usage_history())
 
 
@@ -111,7 +112,8 @@ def test_mixed_priced_and_unpriced():
     tracker.record_usage(input_tokens=10, output_tokens=5, model="my-llama")
     cost = tracker.get_cost()
     assert cost == approx(0.0075) and cost.unpriced_requests == 1
-    assert f"${cost:.4f}" == "$0.0075 (+1 unpriced request)"
+    assert f"${cost:.4f}" == "$0.0075"
+    assert str(tracker.get_cost_breakdown()) == "$0.0075 + 1 unpriced request"
 
 
 def test_given_cost_is_used_and_split_by_the_price_table():

@@ -2,6 +2,17 @@
 
 from mamba_agents.agent.agent import Agent
 from mamba_agents.agent.config import AgentConfig
+from mamba_agents.agent.message_utils import dicts_to_model_messages, model_messages_to_dicts
+from mamba_agents.agent.pending import PendingToolCallsError
 from mamba_agents.agent.result import AgentResult
+from mamba_agents.agent.runlock import ReentrantRunError
 
-__all__ = ["Agent", "AgentConfig", "AgentResult"]
+__all__ = [
+    "Agent",
+    "AgentConfig",
+    "AgentResult",
+    "PendingToolCallsError",
+    "ReentrantRunError",
+    "dicts_to_model_messages",
+    "model_messages_to_dicts",
+]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
+import dataclasses
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic_ai import Agent as PydanticAgent
-from pydantic_ai import RunContext, UsageLimits
+from pydantic_ai import DeferredToolRequests, RunContext, UsageLimits
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model
@@ -17,7 +17,10 @@ from pydantic_ai.models import Model
 from mamba_agents.agent.capabilities import FacadeRuntime, GracefulToolErrors, UsageTracking, graceful_tool
 from mamba_agents.agent.config import AgentConfig
 from mamba_agents.agent.loop import run_sync as _run_sync
+from mamba_agents.agent.message_utils import model_messages_to_dicts
+from mamba_agents.agent.pending import PendingToolCallsError, deferred_output, still_pending
 from mamba_agents.agent.result import AgentResult
+from mamba_agents.agent.runlock import RunLock
 from mamba_agents.agent.tools import build_toolsets
 from mamba_agents.backends.resolve import resolve_model
 from mamba_agents.config.checks import check_settings
@@ -40,6 +43,8 @@ OutputT = TypeVar("OutputT")
 
 _NO_DEPS: Any = type(None)
 _DISABLED = "Context tracking is disabled. Enable it with AgentConfig(track_context=True)"
+# How many compactions get_compaction_history() remembers (message-free records, oldest dropped first).
+COMPACTION_HISTORY_LIMIT = 100
 
 
 class Agent(Generic[DepsT, OutputT]):
@@ -90,7 +95,10 @@ class Agent(Generic[DepsT, OutputT]):
         self._token_counter = TokenCounter(model=self.model_name, config=self._settings.tokens)
         self._usage_tracker = UsageTracker(prices=self._settings.tokens.prices)
         self._context: ContextManager | None = None
-        self._compactions: list[CompactionResult] = []
+        self._compactions: deque[CompactionResult] = deque(maxlen=COMPACTION_HISTORY_LIMIT)
+        self._run_compactions: list[CompactionResult] | None = None
+        self._pending: DeferredToolRequests | None = None
+        self._run_lock = RunLock(name=f"Agent({self.model_name!r})")
         if self._config.track_context:
             self._context = ContextManager(
                 self._config.context or self._settings.context,
@@ -100,7 +108,7 @@ class Agent(Generic[DepsT, OutputT]):
                 plugin_manager=self._plugins,
                 resolve_model=lambda name: resolve_model(name, self._settings.model_backend, self._plugins),
             )
-            self._context.listeners.append(self._compactions.append)
+            self._context.listeners.append(self._record_compaction)
 
         plain, built = build_toolsets(
             list(tools), self._settings.tools.enabled, self._settings.tools, self._plugins
@@ -131,9 +139,6 @@ class Agent(Generic[DepsT, OutputT]):
             **agent_kwargs,
         )
         self._session = _sessions.bind(self, session)
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
 
     # -- properties -----------------------------------------------------------------------------------
 
@@ -182,17 +187,22 @@ class Agent(Generic[DepsT, OutputT]):
         usage_limits: UsageLimits | None = None,
         **kwargs: Any,
     ) -> AgentResult[OutputT]:
-        """Run one turn. The conversation so far is sent along and the new messages are kept."""
-        async with self._turn() as start:
-            history = self._history(message_history)
+        """Run one turn. The conversation so far is sent along and the new messages are kept.
+
+        Runs of one agent take turns, from any thread or event loop. When the last run ended waiting on tool
+        calls (``DeferredToolRequests``), pass ``deferred_tool_results=`` to resume it.
+        """
+        async with self._turn() as compactions:
+            history = self._history(message_history, prompt, kwargs)
             result = await self._agent.run(
                 prompt, message_history=history, usage_limits=self._limits(usage_limits), **kwargs
             )
-            self._remember(result.all_messages())
-            return AgentResult(result, compactions=self._compactions[start:])
+            self._remember(result.all_messages(), result.output)
+            return AgentResult(result, compactions=compactions)
 
     def run_sync(self, prompt: str | Sequence[Any] | None = None, **kwargs: Any) -> AgentResult[OutputT]:
         """``run`` from synchronous code; works inside a running event loop (Jupyter)."""
+        self._run_lock.check_not_held()  # a tool of this agent's own run would wait for that run forever
         return _run_sync(self.run(prompt, **kwargs))
 
     @asynccontextmanager
@@ -206,7 +216,7 @@ class Agent(Generic[DepsT, OutputT]):
     ) -> AsyncIterator[Any]:
         """Stream one turn (``async with agent.run_stream(...) as stream``); kept once it completes."""
         async with self._turn():
-            history = self._history(message_history)
+            history = self._history(message_history, prompt, kwargs)
             async with self._agent.run_stream(
                 prompt, message_history=history, usage_limits=self._limits(usage_limits), **kwargs
             ) as stream:
@@ -214,7 +224,7 @@ class Agent(Generic[DepsT, OutputT]):
                 if not stream.is_complete:
                     # Drain what the caller did not read, so the stored history holds the whole answer.
                     await stream.get_output()
-            self._remember(stream.all_messages())
+            self._remember(stream.all_messages(), await stream.get_output())
 
     @asynccontextmanager
     async def iter(
@@ -227,13 +237,13 @@ class Agent(Generic[DepsT, OutputT]):
     ) -> AsyncIterator[Any]:
         """Node-by-node control (``async with agent.iter(...) as run``); kept when the run finishes."""
         async with self._turn():
-            history = self._history(message_history)
+            history = self._history(message_history, prompt, kwargs)
             async with self._agent.iter(
                 prompt, message_history=history, usage_limits=self._limits(usage_limits), **kwargs
             ) as run:
                 yield run
             if run.result is not None:
-                self._remember(run.result.all_messages())
+                self._remember(run.result.all_messages(), run.result.output)
 
     @contextmanager
     def override(self, **kwargs: Any) -> Any:
@@ -273,7 +283,12 @@ class Agent(Generic[DepsT, OutputT]):
     # -- context --------------------------------------------------------------------------------------
 
     def get_messages(self) -> list[ModelMessage]:
+        """The conversation as pydantic-ai messages (the system prompt is ``get_system_prompt()``)."""
         return self._require_context().get_messages()
+
+    def messages_to_dicts(self) -> list[dict[str, Any]]:
+        """The conversation as OpenAI chat dicts, the form ``ContextManager.add_messages`` accepts."""
+        return model_messages_to_dicts(self.get_messages())
 
     def get_context_state(self) -> ContextState:
         return self._require_context().get_context_state(system_prompt=self._system_prompt or None)
@@ -286,6 +301,18 @@ class Agent(Generic[DepsT, OutputT]):
 
     def clear_context(self) -> None:
         self._require_context().clear()
+        self._pending = None
+
+    def get_compaction_history(self) -> list[CompactionResult]:
+        """The latest compactions (at most ``COMPACTION_HISTORY_LIMIT``), without the messages they kept."""
+        return list(self._compactions)
+
+    @property
+    def pending_tool_calls(self) -> DeferredToolRequests | None:
+        """The tool calls the conversation waits on (approval or external results), or ``None``."""
+        if self._context is None or not still_pending(self._pending, self._context.get_messages()):
+            return None
+        return self._pending
 
     # -- tokens and cost ------------------------------------------------------------------------------
 
@@ -307,7 +334,7 @@ class Agent(Generic[DepsT, OutputT]):
     def reset_all(self) -> None:
         self.reset_tracking()
         if self._context is not None:
-            self._context.clear()
+            self.clear_context()
 
     def get_token_count(self, text: str | None = None) -> int:
         """Tokens in ``text``, or in the tracked conversation (plus the system prompt) without it."""
@@ -340,27 +367,47 @@ class Agent(Generic[DepsT, OutputT]):
     # -- internals ------------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[int]:
-        # Concurrent runs on one agent would each snapshot the history and then overwrite each other's turn.
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        async with lock:
+    async def _turn(self) -> AsyncIterator[list[CompactionResult]]:
+        # Concurrent runs on one agent would each snapshot the history and then overwrite each other's turn,
+        # so runs take turns on one lock shared by every thread and event loop.
+        token = await self._run_lock.acquire()
+        compactions: list[CompactionResult] = []
+        self._run_compactions = compactions
+        try:
             if self._session is not None:
                 await self._session.load()
-            yield len(self._compactions)
+            yield compactions
             if self._session is not None:
                 await self._session.save()
+        finally:
+            self._run_compactions = None
+            self._run_lock.release(token)
 
-    def _history(self, explicit: Sequence[ModelMessage] | None) -> list[ModelMessage] | None:
+    def _record_compaction(self, result: CompactionResult) -> None:
+        # The record drops the messages: a long conversation would otherwise keep every old history alive.
+        record = dataclasses.replace(result, messages=[])
+        self._compactions.append(record)
+        if self._run_compactions is not None:
+            self._run_compactions.append(record)
+
+    def _history(
+        self, explicit: Sequence[ModelMessage] | None, prompt: Any, kwargs: dict[str, Any]
+    ) -> list[ModelMessage] | None:
         if explicit is not None:
             return list(explicit)
-        return self._context.get_messages() if self._context is not None else None
+        if self._context is None:
+            return None
+        history = self._context.get_messages()
+        pending = self._pending
+        resuming = prompt is None or kwargs.get("deferred_tool_results") is not None
+        if pending is not None and not resuming and still_pending(pending, history):
+            raise PendingToolCallsError(pending)
+        return history
 
-    def _remember(self, messages: list[ModelMessage]) -> None:
+    def _remember(self, messages: list[ModelMessage], output: Any = None) -> None:
         if self._context is not None:
             self._context.set_messages(messages)
+            self._pending = deferred_output(output)
 
     def _limits(self, limits: UsageLimits | None) -> UsageLimits | None:
         if limits is None and self._config.max_iterations:

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.exceptions import ToolFailed
-from pydantic_ai.messages import ModelResponse
+from pydantic_ai.messages import ModelResponse, tool_return_ta
 from pydantic_ai.models import ModelRequestContext
 from pydantic_ai.toolsets import ToolsetTool, WrapperToolset
 
@@ -36,8 +36,37 @@ def _as_tool_failure(exc: Exception) -> Exception:
     return ToolFailed(f"{type(exc).__name__}: {exc}")
 
 
+_PLAIN = (str, int, float, bool, type(None))
+# A tool's str() can be anything the model made it produce; the failed result carries at most this much.
+MAX_UNSERIALISABLE_TEXT = 20_000
+
+
+def sendable(value: Any) -> Any:
+    """``value`` if pydantic-ai can serialise it for the model, else ``ToolFailed`` carrying its ``str()``.
+
+    Otherwise the error surfaces later, outside the tool (counting tokens, building the next request), and
+    crashes the run instead of reaching the model.
+    """
+    if isinstance(value, _PLAIN):
+        return value
+    try:
+        tool_return_ta.dump_json(value, by_alias=True)
+    except Exception:
+        try:
+            text = str(value)
+        except Exception:
+            text = f"<{type(value).__name__} object>"
+        if len(text) > MAX_UNSERIALISABLE_TEXT:
+            text = text[:MAX_UNSERIALISABLE_TEXT] + f"... [{len(text) - MAX_UNSERIALISABLE_TEXT} chars cut]"
+        raise ToolFailed(
+            f"the tool returned a {type(value).__name__} that cannot be serialised; its text: {text}"
+        ) from None
+    return value
+
+
 def graceful_tool(tool: Any) -> Any:
-    """``tool`` (a plain function) with unexpected exceptions turned into ``ToolFailed``; anything else as is.
+    """``tool`` (a plain function) with unexpected exceptions and unserialisable results turned into
+    ``ToolFailed``; anything that is not a function is returned as is.
 
     ``functools.wraps`` keeps the name, docstring and signature pydantic-ai builds the schema from.
     """
@@ -48,18 +77,20 @@ def graceful_tool(tool: Any) -> Any:
         @functools.wraps(tool)
         async def call_async(*args: Any, **kwargs: Any) -> Any:
             try:
-                return await tool(*args, **kwargs)
+                result = await tool(*args, **kwargs)
             except Exception as exc:
                 raise _as_tool_failure(exc) from exc
+            return sendable(result)
 
         return call_async
 
     @functools.wraps(tool)
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
-            return tool(*args, **kwargs)
+            result = tool(*args, **kwargs)
         except Exception as exc:
             raise _as_tool_failure(exc) from exc
+        return sendable(result)
 
     return call
 
@@ -76,9 +107,10 @@ class GracefulToolErrors(WrapperToolset[Any]):
         self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]
     ) -> Any:
         try:
-            return await super().call_tool(name, tool_args, ctx, tool)
+            result = await super().call_tool(name, tool_args, ctx, tool)
         except Exception as exc:
             raise _as_tool_failure(exc) from exc
+        return sendable(result)
 
 
 @dataclass

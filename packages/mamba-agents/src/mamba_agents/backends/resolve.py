@@ -26,13 +26,16 @@ _BARE_PREFIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^grok-"), "grok"),
 )
 
+# Names pydantic-ai itself resolves without a provider (``"test"`` is its TestModel, as its errors suggest).
+_PROVIDERLESS = frozenset({"test"})
+
 _local_notice_lock = threading.Lock()
 _local_notice_given = False
 
 
 def qualify_model_name(name: str) -> str:
     """``"gpt-4o"`` -> ``"openai:gpt-4o"``; names that already carry a provider are returned as they are."""
-    if ":" in name:
+    if ":" in name or name in _PROVIDERLESS:
         return name
     for pattern, provider in _BARE_PREFIXES:
         if pattern.match(name):

@@ -87,9 +87,9 @@ class CostBreakdown:
 class Cost(float):
     """A USD amount that remembers how many requests could not be priced.
 
-    It is a ``float``, so ``f"${cost:.4f}"`` works. When nothing could be priced, ``str()``, ``repr()`` and
-    any format give ``"unpriced"`` (so no unknown model ever reads as $0.0000); when only some requests were
-    priced, a formatted value is followed by ``" (+N unpriced requests)"``.
+    It is a plain number wherever it is formatted (``f"${cost:.4f}"``, ``str()``), so a run that nobody
+    could price reads ``$0.0000``; ``priced``, ``unpriced_requests``, ``unpriced_models``, ``repr()`` and
+    :class:`CostBreakdown` / :func:`format_cost` say what was left out.
     """
 
     unpriced_requests: int
@@ -112,26 +112,18 @@ class Cost(float):
         return self.unpriced_requests > 0 and float(self) == 0.0
 
     def __format__(self, spec: str) -> str:
-        if self.fully_unpriced:
-            return format("unpriced", _text_spec(spec))
-        if not spec:
-            return str(self)
-        text = float.__format__(self, spec)
-        if self.unpriced_requests:
-            text += f" (+{_unpriced(self.unpriced_requests)})"
-        return text
+        return float.__format__(self, spec)
 
     def __str__(self) -> str:
-        if self.fully_unpriced:
-            return "unpriced"
-        text = float.__repr__(self)
-        return f"{text} (+{_unpriced(self.unpriced_requests)})" if self.unpriced_requests else text
+        return float.__repr__(self)
 
     def __repr__(self) -> str:
-        if self.fully_unpriced:
-            return f"Cost(unpriced, unpriced_models={list(self.unpriced_models)!r})"
-        extra = f", unpriced_requests={self.unpriced_requests}" if self.unpriced_requests else ""
-        return f"Cost({float.__repr__(self)}{extra})"
+        if not self.unpriced_requests:
+            return f"Cost({float.__repr__(self)})"
+        return (
+            f"Cost({float.__repr__(self)}, unpriced_requests={self.unpriced_requests}, "
+            f"unpriced_models={list(self.unpriced_models)!r})"
+        )
 
     def __reduce__(self) -> Any:
         return (_rebuild_cost, (float(self), self.unpriced_requests, self.unpriced_models))
@@ -139,17 +131,6 @@ class Cost(float):
 
 def _rebuild_cost(value: float, unpriced_requests: int, unpriced_models: tuple[str, ...]) -> Cost:
     return Cost(value, unpriced_requests=unpriced_requests, unpriced_models=unpriced_models)
-
-
-def _text_spec(spec: str) -> str:
-    # Keep only fill/alignment/width from a numeric spec such as ">10.4f", so columns still line up.
-    import re
-
-    match = re.match(r"^(?P<fa>.?[<>=^])?[+\- ]?z?#?0?(?P<width>\d+)?", spec)
-    if not match:
-        return ""
-    fill_align = (match.group("fa") or "").replace("=", ">")
-    return f"{fill_align}{match.group('width') or ''}"
 
 
 def _unpriced(n: int) -> str:
