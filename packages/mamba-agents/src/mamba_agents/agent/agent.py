@@ -21,7 +21,7 @@ from mamba_agents.agent.message_utils import model_messages_to_dicts
 from mamba_agents.agent.pending import PendingToolCallsError, deferred_output, still_pending
 from mamba_agents.agent.result import AgentResult
 from mamba_agents.agent.runlock import RunLock
-from mamba_agents.agent.tools import build_toolsets
+from mamba_agents.agent.tools import build_toolsets, tool_decorator
 from mamba_agents.backends.resolve import resolve_model
 from mamba_agents.config.checks import check_settings
 from mamba_agents.context.capability import CompactionCapability
@@ -31,7 +31,14 @@ from mamba_agents.mcp.configured import configured_toolsets
 from mamba_agents.prompts import PromptManager, TemplateConfig
 from mamba_agents.sessions import agent as _sessions
 from mamba_agents.sessions.binding import SessionInfo
-from mamba_agents.tokens import CostBreakdown, TokenCounter, TokenUsage, UsageRecord, UsageTracker
+from mamba_agents.tokens import (
+    CostBreakdown,
+    CostEstimator,
+    TokenCounter,
+    TokenUsage,
+    UsageRecord,
+    UsageTracker,
+)
 from mamba_agents.tokens.cost import Cost
 
 if TYPE_CHECKING:
@@ -140,6 +147,11 @@ class Agent(Generic[DepsT, OutputT]):
         )
         self._session = _sessions.bind(self, session)
 
+    @classmethod
+    def from_settings(cls, settings: AgentSettings, **kwargs: Any) -> Agent[Any, Any]:
+        """An agent whose model comes from ``settings.model_backend``; ``kwargs`` as for the constructor."""
+        return cls(kwargs.pop("model", None), settings=settings, **kwargs)
+
     # -- properties -----------------------------------------------------------------------------------
 
     @property
@@ -166,6 +178,11 @@ class Agent(Generic[DepsT, OutputT]):
     @property
     def usage_tracker(self) -> UsageTracker:
         return self._usage_tracker
+
+    @property
+    def cost_estimator(self) -> CostEstimator:
+        """What prices each request: the ``[tokens.prices]`` table, then genai-prices."""
+        return self._usage_tracker.estimator
 
     @property
     def context_manager(self) -> ContextManager | None:
@@ -244,6 +261,38 @@ class Agent(Generic[DepsT, OutputT]):
                 yield run
             if run.result is not None:
                 self._remember(run.result.all_messages(), run.result.output)
+
+    # -- tools --------------------------------------------------------------------------------------
+
+    def tool(
+        self,
+        func: Callable[..., Any] | None = None,
+        /,
+        *,
+        graceful_errors: bool | None = None,
+        **options: Any,
+    ) -> Any:
+        """pydantic-ai's ``@agent.tool`` (the function takes ``RunContext`` first), with or without arguments.
+
+        ``options`` are pydantic-ai's (``name``, ``description``, ``retries``, ``requires_approval``,
+        ``timeout``, ...). ``graceful_errors`` overrides ``AgentConfig.graceful_tool_errors`` for this tool.
+        A tool added after construction is offered from the next run on.
+        """
+        return tool_decorator(self._agent.tool, func, self._graceful(graceful_errors), options)
+
+    def tool_plain(
+        self,
+        func: Callable[..., Any] | None = None,
+        /,
+        *,
+        graceful_errors: bool | None = None,
+        **options: Any,
+    ) -> Any:
+        """pydantic-ai's ``@agent.tool_plain`` (no ``RunContext``); the same options as :meth:`tool`."""
+        return tool_decorator(self._agent.tool_plain, func, self._graceful(graceful_errors), options)
+
+    def _graceful(self, override: bool | None) -> bool:
+        return self._config.graceful_tool_errors if override is None else override
 
     @contextmanager
     def override(self, **kwargs: Any) -> Any:

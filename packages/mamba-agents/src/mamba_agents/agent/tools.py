@@ -69,3 +69,17 @@ def _expand(names: Sequence[str], registry: Any) -> list[str]:
         else:
             out.append(name)
     return list(dict.fromkeys(out))
+
+
+def tool_decorator(
+    register: Callable[..., Any], func: Callable[..., Any] | None, graceful: bool, options: dict[str, Any]
+) -> Any:
+    """``@agent.tool`` / ``@agent.tool_plain`` with or without arguments: hand the (gracefully wrapped)
+    function to pydantic-ai's own decorator, whose toolset is read on every run, and give back ``func``."""
+    from mamba_agents.agent.capabilities import graceful_tool
+
+    def add(function: Callable[..., Any]) -> Callable[..., Any]:
+        register(graceful_tool(function) if graceful else function, **options)
+        return function
+
+    return add if func is None else add(func)
