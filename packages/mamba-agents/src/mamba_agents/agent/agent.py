@@ -18,6 +18,7 @@ from mamba_agents.agent.capabilities import FacadeRuntime, GracefulToolErrors, U
 from mamba_agents.agent.config import AgentConfig
 from mamba_agents.agent.loop import run_sync as _run_sync
 from mamba_agents.agent.message_utils import model_messages_to_dicts
+from mamba_agents.agent.messages import MessageQuery
 from mamba_agents.agent.pending import PendingToolCallsError, deferred_output, still_pending
 from mamba_agents.agent.result import AgentResult
 from mamba_agents.agent.runlock import RunLock
@@ -116,6 +117,7 @@ class Agent(Generic[DepsT, OutputT]):
                 resolve_model=lambda name: resolve_model(name, self._settings.model_backend, self._plugins),
             )
             self._context.listeners.append(self._record_compaction)
+            self._context.system_prompt = self._system_prompt or None
 
         plain, built = build_toolsets(
             list(tools), self._settings.tools.enabled, self._settings.tools, self._plugins
@@ -187,6 +189,12 @@ class Agent(Generic[DepsT, OutputT]):
     @property
     def context_manager(self) -> ContextManager | None:
         return self._context
+
+    @property
+    def messages(self) -> MessageQuery:
+        """The conversation to filter, summarise and export (empty when context tracking is off)."""
+        messages = self._context.get_messages() if self._context is not None else []
+        return MessageQuery(messages, token_counter=self._token_counter, cost_estimator=self.cost_estimator)
 
     @property
     def prompt_manager(self) -> PromptManager:
@@ -319,6 +327,8 @@ class Agent(Generic[DepsT, OutputT]):
         elif isinstance(prompt, str) and variables:
             prompt = self.prompt_manager.render_string(prompt, **variables)
         self._system_prompt = self._render_prompt(prompt)
+        if self._context is not None:
+            self._context.system_prompt = self._system_prompt or None
 
     async def _instructions(self, ctx: RunContext[Any]) -> str | None:
         # async on purpose: pydantic-ai runs a sync instruction function in a worker thread on every request

@@ -16,7 +16,6 @@ from typing import Any
 from pydantic_ai.messages import (
     CompactionPart,
     ModelMessage,
-    ModelRequest,
     ModelResponse,
     RetryPromptPart,
     SystemPromptPart,
@@ -28,24 +27,22 @@ from pydantic_ai.messages import (
 
 from mamba_agents.context.convert import to_model_messages as dicts_to_model_messages
 
-__all__ = ["dicts_to_model_messages", "model_messages_to_dicts"]
+__all__ = ["dicts_to_model_messages", "message_to_dicts", "model_messages_to_dicts", "request_part_to_dict"]
 
 
 def model_messages_to_dicts(messages: Iterable[ModelMessage]) -> list[dict[str, Any]]:
     """OpenAI chat-format dicts for ``messages``, in order; ``dicts_to_model_messages`` reads them back."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        if isinstance(message, ModelRequest):
-            for part in message.parts:
-                item = _request_part(part)
-                if item is not None:
-                    out.append(item)
-        elif isinstance(message, ModelResponse):
-            out.append(_response(message))
-    return out
+    return [item for message in messages for item in message_to_dicts(message)]
 
 
-def _request_part(part: Any) -> dict[str, Any] | None:
+def message_to_dicts(message: ModelMessage) -> list[dict[str, Any]]:
+    """A request gives one dict per part a chat API carries; a response gives one ``assistant`` dict."""
+    if isinstance(message, ModelResponse):
+        return [_response(message)]
+    return [item for part in message.parts if (item := request_part_to_dict(part)) is not None]
+
+
+def request_part_to_dict(part: Any) -> dict[str, Any] | None:
     if isinstance(part, SystemPromptPart):
         return {"role": "system", "content": part.content}
     if isinstance(part, UserPromptPart):

@@ -62,6 +62,8 @@ class ContextManager:
         self.compaction_count = 0
         self.last_result: CompactionResult | None = None
         self.listeners: list[CompactionListener] = []
+        # The owning Agent's system prompt (sent as instructions, not held among the messages).
+        self.system_prompt: str | None = None
 
     # -- messages -------------------------------------------------------------------------------------
 
@@ -76,6 +78,10 @@ class ContextManager:
 
     def clear(self) -> None:
         self._messages = []
+
+    def get_system_prompt(self) -> str | None:
+        """The system prompt of the Agent this conversation belongs to; ``None`` for a standalone manager."""
+        return self.system_prompt
 
     # -- measuring ------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from mamba_agents.prompts.errors import (
     TemplateValidationError,
 )
 from mamba_agents.prompts.manager import PromptManager
-from mamba_agents.prompts.template import PromptTemplate
+from mamba_agents.prompts.template import PromptTemplate, TemplateType
 
 __all__ = [
     "MarkdownParseError",
@@ -25,5 +25,6 @@ __all__ = [
     "TemplateConfig",
     "TemplateConflictError",
     "TemplateRenderError",
+    "TemplateType",
     "TemplateValidationError",
 ]

@@ -51,6 +51,11 @@ class TemplateRenderError(PromptError):
         at = f" (version {version})" if version else ""
         super().__init__(f"cannot render prompt {name!r}{at}: {reason}")
 
+    @property
+    def cause(self) -> BaseException | None:
+        """The exception rendering raised (Jinja2's, the sandbox's), if any."""
+        return self.__cause__
+
 
 class TemplateValidationError(PromptError):
     """A template (or its name) is invalid: a Jinja2 syntax error, a bad name or version."""

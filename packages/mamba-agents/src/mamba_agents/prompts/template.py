@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from mamba_agents.prompts.errors import TemplateRenderError, TemplateValidationError
 from mamba_agents.prompts.markdown import placeholders, render_markdown
@@ -13,7 +14,13 @@ from mamba_agents.prompts.markdown import placeholders, render_markdown
 if TYPE_CHECKING:
     from jinja2 import Environment, Template
 
-TemplateType = Literal["jinja2", "markdown"]
+
+class TemplateType(StrEnum):
+    """How a template is written; a plain string (``"jinja2"``) is accepted wherever one is expected."""
+
+    JINJA2 = "jinja2"
+    MARKDOWN = "markdown"
+
 
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
 _HAS_NO_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'")
@@ -62,7 +69,10 @@ class PromptTemplate:
 
     def __post_init__(self) -> None:
         if self.template_type not in ("jinja2", "markdown"):
-            raise TemplateValidationError(self.name, f"unknown template_type {self.template_type!r}")
+            raise TemplateValidationError(
+                self.name, f"unknown template_type {self.template_type!r}; allowed: jinja2, markdown"
+            )
+        self.template_type = TemplateType(self.template_type)
         if self.template_type == "jinja2" and self._compiled is None:
             self._compiled = self._compile(self.source)
 
@@ -103,6 +113,10 @@ class PromptTemplate:
             )
         assert self._compiled is not None
         return _render_jinja(self._compiled, values, self.name, self.version)
+
+    def __str__(self) -> str:
+        """The template rendered with its defaults, as the original ``PromptTemplate`` did."""
+        return self.render()
 
     def with_variables(self, **variables: Any) -> PromptTemplate:
         """A copy with ``variables`` bound as defaults (partial application)."""
