@@ -43,3 +43,30 @@ def test_discovery_and_registration(benchmark, report):
     report("cold_discovery_and_registration_ms", round(cold * 1000, 1))
     report("cold_discovery_without_pydantic_ai_loaded_ms", round(cold_bare * 1000, 1))
     assert plugins >= 3
+
+
+def _wall(args: list[str]) -> float:
+    import subprocess
+    import sys
+    import time
+
+    started = time.perf_counter()
+    subprocess.run([sys.executable, *args], capture_output=True, check=True)
+    return time.perf_counter() - started
+
+
+def test_mamba_help_vs_bare_python(benchmark, report):
+    # issue 13 target: `mamba --help` within `python -c pass` + 0.35 s; whole processes, interleaved
+    bare, help_, plugins = [], [], []
+    for _ in range(3):
+        bare.append(_wall(["-c", "pass"]))
+        help_.append(_wall(["-m", "mamba_agents.cli", "--help"]))
+        plugins.append(_wall(["-m", "mamba_agents.cli", "plugins"]))
+    bare_s, help_s, plugins_s = (statistics.median(x) for x in (bare, help_, plugins))
+    benchmark.pedantic(lambda: _wall(["-m", "mamba_agents.cli", "--version"]), rounds=1, iterations=1)
+    report("python_c_pass_ms", round(bare_s * 1000, 1))
+    report("mamba_help_ms", round(help_s * 1000, 1))
+    report("mamba_help_over_python_ms", round((help_s - bare_s) * 1000, 1))
+    report("mamba_help_ratio_vs_python", round(help_s / bare_s, 2))
+    report("mamba_plugins_over_python_ms", round((plugins_s - bare_s) * 1000, 1))
+    assert help_s > 0 and bare_s > 0

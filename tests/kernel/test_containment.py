@@ -191,7 +191,7 @@ def mamba_register_tools(register):
 
 
 def test_a_command_hook_raising_system_exit_does_not_end_mamba(make_dist):
-    import click
+    from mamba_agents.cli import MambaGroup
 
     source = """
 from mamba_agents.plugins import hookimpl
@@ -204,7 +204,7 @@ def mamba_register_commands(cli):
     _quiet(manager)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        manager.add_commands(click.Group())
+        manager.add_commands(MambaGroup())
     assert any("SystemExit" in str(w.message) for w in caught)
     assert (
         "mamba_register_commands failed: SystemExit" in {i.name: i for i in manager.plugins()}["exiter"].error

@@ -28,6 +28,9 @@ def mamba_register_backends(register: Any) -> None:
 
 @hookimpl
 def mamba_register_commands(cli: Any) -> None:
-    from mamba_agents_backends.cli import backends_command
-
-    cli.add_command(backends_command)
+    # by import path: `mamba --help` lists the command without importing the backends and pydantic-ai
+    cli.add_lazy_command(
+        "backends",
+        "mamba_agents_backends.cli:backends_command",
+        help="List the registered model backends; with --check, probe their servers.",
+    )

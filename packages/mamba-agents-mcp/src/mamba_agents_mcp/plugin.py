@@ -18,6 +18,9 @@ def mamba_register_mcp_transports(register: Any) -> None:
 
 @hookimpl
 def mamba_register_commands(cli: Any) -> None:
-    from mamba_agents_mcp.cli import mcp_command
-
-    cli.add_command(mcp_command)
+    # by import path: `mamba --help` lists the command without importing pydantic-ai
+    cli.add_lazy_command(
+        "mcp",
+        "mamba_agents_mcp.cli:mcp_command",
+        help="MCP servers from [mcp] (config_files and [mcp.servers.NAME]).",
+    )

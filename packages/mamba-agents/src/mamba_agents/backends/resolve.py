@@ -111,6 +111,12 @@ def resolve_model(model: Any, settings: ModelBackendSettings, plugins: PluginMan
     backend = settings.backend
     if backend == "auto":
         if model is None and not settings.model and not settings.base_url:
+            if "local" not in plugins.registry("backends"):
+                # a core-only install has no local model: say what to set instead of claiming to use one
+                raise ConfigError(
+                    "no model configured: set [model_backend] model (MAMBA_MODEL_BACKEND__MODEL) or "
+                    "base_url, pass a model, or install mamba-agents-local for the embedded offline model"
+                )
             _say_local_once()
             backend = "local"
         else:

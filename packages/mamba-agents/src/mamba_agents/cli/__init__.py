@@ -1,8 +1,15 @@
-"""The ``mamba`` command line."""
+"""The ``mamba`` command line.
+
+Start-up stays light: ``mamba --help``, ``--version``, ``plugins`` and ``config show`` import neither
+pydantic-ai, openai nor a backend. A plugin's command registers by name and import path
+(``cli.add_lazy_command``) and its module loads only when that command runs.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
 
 import click
 
@@ -12,7 +19,53 @@ from mamba_agents.cli.plugins_cmd import plugins
 from mamba_agents.cli.run_cmd import chat, run
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class MambaGroup(click.Group):
+    """A click group whose plugin commands are imported only when invoked (their help line is given)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands: dict[str, tuple[str, str]] = {}
+
+    def add_lazy_command(self, name: str, target: str, help: str = "") -> None:
+        """Register command ``name`` as ``"module:attribute"``; ``help`` is its line in ``mamba --help``."""
+        self.lazy_commands[name] = (target, help)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.lazy_commands:
+            from mamba_agents.plugins.registry import lazy
+
+            target, _ = self.lazy_commands[cmd_name]
+            try:
+                command = lazy(target).resolve()
+            except Exception as exc:  # a broken plugin command is an error message, not a traceback
+                raise click.ClickException(
+                    f"command {cmd_name!r} ({target}) cannot be loaded: {type(exc).__name__}: {exc}"
+                ) from None
+            if not isinstance(command, click.Command):
+                raise click.ClickException(f"command {cmd_name!r}: {target} is not a click command")
+            self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                command = self.commands[name]
+                if command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+            else:
+                rows.append((name, self.lazy_commands[name][1]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=MambaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mamba")
 def cli() -> None:
     """Mamba Agents: run agents, inspect plugins and configuration."""
@@ -30,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     from mamba_agents.plugins import PluginError, get_plugin_manager
 
     args = sys.argv[1:] if argv is None else list(argv)
+    # pydantic-ai's first-run banner is for people writing their own agent, not for users of this command
+    os.environ.setdefault("PYDANTIC_AI_NO_BANNER", "1")
     try:
         get_plugin_manager().add_commands(cli)
     except (ConfigError, PluginError) as exc:

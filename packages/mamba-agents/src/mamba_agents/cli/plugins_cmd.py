@@ -40,4 +40,4 @@ def plugins(as_json: bool, show_all: bool) -> None:
         table.add_row(info.name, dist, status, hooks, registered or "-", took)
     stdout().print(table)
     if not infos:
-        stdout().print("No plugins installed. Try: pip install 'mamba-agents[all]'")
+        stdout().print("No plugins installed. Try: pip install 'mamba-agents[all]'", markup=False)

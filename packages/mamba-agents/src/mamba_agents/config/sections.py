@@ -111,10 +111,10 @@ class PluginsConfig(_Section):
     @classmethod
     def from_environment(cls) -> PluginsConfig:
         """Read just this section from the settings sources (cheap; used for plugin discovery)."""
+        if not any(k.upper().startswith("MAMBA_PLUGINS") for k in os.environ) and not _has_config_files():
+            return cls()  # nothing to read: skip pydantic-settings (most of `mamba --help`'s start-up)
         from mamba_agents.config.settings import AgentSettings
 
-        if not any(k.startswith("MAMBA_PLUGINS") for k in os.environ) and not _has_config_files():
-            return cls()
         return AgentSettings().plugins
 
 

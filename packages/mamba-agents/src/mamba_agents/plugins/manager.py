@@ -234,8 +234,14 @@ class PluginManager:
             self._loaded = True
 
     def add_commands(self, cli: Any) -> None:
-        """Let every loaded plugin add sub-commands to the ``mamba`` click group."""
+        """Let every loaded plugin add sub-commands to the ``mamba`` click group.
+
+        Plugins register with ``cli.add_lazy_command(name, "module:attr", help=...)`` (imported when run) or
+        any click ``Group`` method; a plain click group gets the lazy ones imported at once.
+        """
         self.load()
+        if not hasattr(cli, "add_lazy_command"):
+            cli = _EagerCommands(cli)
         for impl in self.hook.hook.mamba_register_commands.get_hookimpls():
             try:
                 impl.function(cli=cli)
@@ -381,6 +387,21 @@ class PluginManager:
         if exc is not None:
             logger.debug("plugin %s: %s\n%s", info.name, message, "".join(traceback.format_exception(exc)))
         warnings.warn(f"mamba-agents plugin {info.name!r} skipped: {message}", PluginWarning, stacklevel=3)
+
+
+class _EagerCommands:
+    """A plain click group seen through the ``mamba`` group's API: lazy commands are imported now."""
+
+    def __init__(self, group: Any) -> None:
+        self._group = group
+
+    def add_lazy_command(self, name: str, target: str, help: str = "") -> None:
+        from mamba_agents.plugins.registry import lazy
+
+        self._group.add_command(lazy(target).resolve(), name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._group, name)
 
 
 _managers: dict[tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]], PluginManager] = {}
