@@ -24,9 +24,25 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-async def _wait_dead(pid: int) -> bool:
+def _pids_running(marker: str) -> list[int]:
+    """Live processes whose command line contains ``marker`` (pids inside a namespace differ from ours)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline and _alive(int(entry)):
+            found.append(int(entry))
+    return found
+
+
+async def _wait_gone(marker: str) -> bool:
     for _ in range(200):  # the kill is synchronous; this only absorbs /proc bookkeeping
-        if not _alive(pid):
+        if not _pids_running(marker):
             return True
         await asyncio.sleep(0.01)
     return False
@@ -68,34 +84,34 @@ def test_stdin_is_closed(sec: FilesystemSecurity) -> None:
 
 
 def test_timeout_kills_the_whole_process_group(root: Path, sec: FilesystemSecurity) -> None:
-    command = "sleep 300 & echo $! > grandchild.pid; echo started; wait"
+    command = "sleep 301.5 & echo started; wait"
     with pytest.raises(CommandTimeoutError) as info:
         run_bash(command, timeout=0.5, security=sec)
     error = info.value
     assert isinstance(error, ToolFailed) and isinstance(error, TimeoutError)
     assert "timed out after 0.5 seconds" in str(error) and "started" in str(error)
     assert error.result.timed_out and "started" in error.result.stdout
-    pid = int((root / "grandchild.pid").read_text())
-    assert asyncio.run(_wait_dead(pid))
+    assert asyncio.run(_wait_gone("sleep 301.5"))
 
 
 def test_background_processes_do_not_outlive_the_command(root: Path, sec: FilesystemSecurity) -> None:
     # The grandchild holds stdout open; without killing the group the call would wait for the timeout.
-    result = run_bash("sleep 300 & echo $! > bg.pid; echo launched", timeout=60, security=sec)
+    result = run_bash("sleep 302.5 & echo launched", timeout=60, security=sec)
     assert result.stdout == "launched\n" and not result.timed_out
-    assert asyncio.run(_wait_dead(int((root / "bg.pid").read_text())))
+    assert asyncio.run(_wait_gone("sleep 302.5"))
 
 
 async def test_cancelling_the_async_call_kills_the_group(root: Path, sec: FilesystemSecurity) -> None:
-    task = asyncio.create_task(run_bash_async("sleep 300 & echo $! > c.pid; wait", timeout=60, security=sec))
+    task = asyncio.create_task(run_bash_async("sleep 303.5 & wait", timeout=60, security=sec))
     for _ in range(500):
-        if (root / "c.pid").exists() and (root / "c.pid").read_text().strip():
+        if _pids_running("sleep 303.5"):
             break
         await asyncio.sleep(0.01)
+    assert _pids_running("sleep 303.5")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await _wait_dead(int((root / "c.pid").read_text()))
+    assert await _wait_gone("sleep 303.5")
 
 
 async def test_sync_run_bash_works_inside_a_running_loop(sec: FilesystemSecurity) -> None:

@@ -3,13 +3,17 @@
 * The command runs under ``bash -c`` in its own session (process group), with stdin closed, the working
   directory resolved through the sandbox, and only the allow-listed environment variables (plus those the
   configuration or the caller set explicitly): API keys in the parent environment are not inherited.
-* On timeout or cancellation the whole process group is killed, grandchildren included. When the command
-  ends, whatever it left running in its group is killed too, so no pipe stays open and nothing outlives it.
+* On Linux it is confined (:mod:`mamba_agents_tools.confinement`): its own PID, mount and network namespaces
+  and a Landlock ruleset, so it cannot see the agent's process, cannot write outside the sandbox and its
+  private ``TMPDIR``, and everything it started dies with it. ``tools.bash.confinement`` chooses ``auto``
+  (what the kernel offers), ``required`` (refuse to run without all of it) or ``off``.
+* On timeout or cancellation the whole process group (and namespace) is killed, grandchildren included. When
+  the command ends, whatever it left running is killed too, so no pipe stays open and nothing outlives it.
 * stdout and stderr are each capped at ``max_output_bytes``; the first and last halves are kept and a note in
   the middle says how much was cut and how to get it.
 
-It is not an operating-system sandbox: a command can read or write anything the user running the agent can.
-Use ``allowed_commands`` (and ``approval``) to restrict what a model may run.
+``allowed_commands`` (and ``approval``) restrict which programs a model may start; the confinement bounds
+what they can do.
 """
 
 from __future__ import annotations
@@ -23,12 +27,19 @@ import subprocess
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from mamba_agents.config import BashConfig
 
+from mamba_agents_tools import confinement
 from mamba_agents_tools.commands import CommandPolicy
-from mamba_agents_tools.errors import CommandTimeoutError, InvalidArgumentError
+from mamba_agents_tools.errors import (
+    CommandDeniedError,
+    CommandTimeoutError,
+    InvalidArgumentError,
+    ReadOnlyError,
+)
 from mamba_agents_tools.results import builtin_tool
 from mamba_agents_tools.security import FilesystemSecurity, default_security
 
@@ -125,16 +136,27 @@ def _pump(stream: IO[bytes], sink: _CappedStream) -> None:
 class _Command:
     """One started command: its process (leader of a new session), and threads draining its pipes."""
 
-    def __init__(self, command: str, cwd: str, env: dict[str, str], cap: int) -> None:
-        self.process = subprocess.Popen(
-            [_shell(), "-c", command],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+    def __init__(
+        self, command: str, cwd: str, env: dict[str, str], cap: int, plan: confinement.Plan | None
+    ) -> None:
+        self.plan = plan
+        prefix = plan.prefix if plan is not None else []
+        if plan is not None and plan.tmpdir is not None:
+            env = {**env, "TMPDIR": str(plan.tmpdir)}
+        try:
+            self.process = subprocess.Popen(
+                [*prefix, _shell(), "-c", command],
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except BaseException:
+            if plan is not None:
+                plan.cleanup()
+            raise
         self.out, self.err = _CappedStream(cap), _CappedStream(cap)
         self.readers = [
             threading.Thread(target=_pump, args=(pipe, sink), name="mamba-run-bash-reader", daemon=True)
@@ -164,6 +186,8 @@ class _Command:
             reader.join(_DRAIN_GRACE_SECONDS)
             if not reader.is_alive() and pipe is not None:  # else a process escaped the group; leave it be
                 pipe.close()
+        if self.plan is not None:
+            self.plan.cleanup()
         stdout, cut_out = self.out.snapshot("stdout")
         stderr, cut_err = self.err.snapshot("stderr")
         return BashResult(stdout, stderr, self.process.returncode, timed_out, cut_out or cut_err)
@@ -184,8 +208,36 @@ def _prepare(
     limit = cfg.timeout if timeout is None else timeout
     if not limit > 0:
         raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout}")
-    cwd = default_security(security).existing_dir(working_dir)
-    return _Command(command, str(cwd), build_environment(cfg, env), cfg.max_output_bytes), float(limit)
+    sec = default_security(security)
+    cwd = sec.existing_dir(working_dir)
+    plan = confinement_plan(cfg, sec)
+    return _Command(command, str(cwd), build_environment(cfg, env), cfg.max_output_bytes, plan), float(limit)
+
+
+def confinement_plan(cfg: BashConfig, sec: FilesystemSecurity) -> confinement.Plan | None:
+    """How the next command is confined, or ``None`` (``confinement = "off"``); refuses what cannot hold."""
+    if cfg.confinement == "off":
+        if sec.read_only:
+            raise ReadOnlyError(
+                "run_bash refused: the tools are read-only and tools.bash.confinement is off, so nothing "
+                "would keep a command from writing."
+            )
+        return None
+    found = confinement.detect()
+    if cfg.confinement == "required" and not found.complete:
+        raise CommandDeniedError(
+            "run_bash refused: tools.bash.confinement is 'required' and this system lacks "
+            f"{'; '.join(found.missing)}. Run 'mamba tools doctor' for details."
+        )
+    if sec.read_only and not found.landlock:
+        raise ReadOnlyError(
+            "run_bash refused: the tools are read-only and this kernel has no Landlock, so nothing would "
+            f"keep a command from writing ({'; '.join(found.missing)})."
+        )
+    root = None if sec.read_only else (sec.base_directory if sec.sandbox_mode else Path("/"))
+    return confinement.plan(
+        writable_root=root, extra_writable=cfg.writable_paths, network=cfg.network, protections=found
+    )
 
 
 def _outcome(run: _Command, timed_out: bool, limit: float) -> BashResult:
@@ -237,6 +289,27 @@ async def run_bash_async(
         run.finish(timed_out=False)
         raise
     return await asyncio.to_thread(_outcome, run, not exited, limit)
+
+
+def describe_confinement(cfg: BashConfig, read_only: bool = False) -> str:
+    """One paragraph for the model: how its commands are confined here (or that they are not)."""
+    if cfg.confinement == "off":
+        return (
+            "Commands are not OS-confined (tools.bash.confinement is off): they run with the agent's rights."
+        )
+    found = confinement.detect()
+    have = []
+    if found.pid_namespace:
+        have.append("their own PID namespace (everything they start ends with them)")
+    if found.network_namespace and not cfg.network:
+        have.append("no network but loopback")
+    if found.landlock:
+        have.append("read-only everywhere" if read_only else "writes only inside the working directory tree")
+        have.append("a private $TMPDIR")
+    text = "Commands run confined: " + ", ".join(have) + "." if have else ""
+    if found.missing:
+        text += (" " if text else "") + "Not available on this system: " + "; ".join(found.missing) + "."
+    return text
 
 
 def _timeout_message(limit: float, result: BashResult) -> str:

@@ -1,5 +1,7 @@
 """Entry point module: registrations only (the heavy modules load on first lookup)."""
 
+from typing import Any
+
 from mamba_agents.plugins import hookimpl, lazy
 
 _FACTORY = "mamba_agents_tools.toolset:build_toolset"
@@ -26,3 +28,10 @@ def mamba_register_tools(register) -> None:
         for name in names:
             register(name, lazy(f"mamba_agents_tools.{group}:{name}"), toolset_factory=_FACTORY, group=group)
         register(group, names, kind="group")
+
+
+@hookimpl
+def mamba_register_commands(cli: Any) -> None:
+    from mamba_agents_tools.cli import tools_group
+
+    cli.add_command(tools_group)

@@ -346,9 +346,11 @@ def build_toolset(
     sec = security if security is not None else FilesystemSecurity.from_config(cfg)
     wanted = expand_names(names)
     functions = _ModelTools(sec, cfg).functions()
-    inner: AbstractToolset[Any] = FunctionToolset(
-        [Tool(functions[name], name=name, takes_ctx=False) for name in wanted], id=f"{id}_functions"
-    )
+    tools = [Tool(functions[name], name=name, takes_ctx=False) for name in wanted]
+    for tool in tools:
+        if tool.name == "run_bash":  # the model should know how far its commands reach on this system
+            tool.description = f"{tool.description} {bash.describe_confinement(cfg.bash, sec.read_only)}"
+    inner: AbstractToolset[Any] = FunctionToolset(tools, id=f"{id}_functions")
     policy = CommandPolicy.from_config(cfg.bash)
     if "run_bash" in wanted and policy.approval != "never":
 

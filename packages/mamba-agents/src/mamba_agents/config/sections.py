@@ -147,6 +147,14 @@ class BashConfig(_Section):
     approval: Literal["never", "dangerous", "always"] = Field(
         default="never", description="which commands wait for approval (pydantic-ai deferred tools)"
     )
+    confinement: Literal["auto", "required", "off"] = Field(
+        default="auto",
+        description="OS confinement (namespaces, Landlock): what the kernel offers, all of it, or none",
+    )
+    network: bool = Field(default=False, description="commands may use the network (off: loopback only)")
+    writable_paths: list[Path] = Field(
+        default_factory=list, description="more directories commands may write, beside the sandbox"
+    )
     # fmt: off
     dangerous_commands: list[str] = Field(
         default_factory=lambda: [
