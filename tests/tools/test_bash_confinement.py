@@ -22,8 +22,8 @@ from mamba_agents_tools.cli import tools_group
 from mamba_agents_tools.errors import CommandDeniedError, ReadOnlyError
 from mamba_agents_tools.toolset import build_toolset
 from pydantic_ai import Agent
-from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from tests.tools.test_bash import _pids_running, _wait_gone
 
@@ -31,7 +31,9 @@ FOUND = confinement.detect()
 needs_pidns = pytest.mark.skipif(
     not FOUND.pid_namespace, reason=f"no unprivileged PID namespace here: {'; '.join(FOUND.missing)}"
 )
-needs_landlock = pytest.mark.skipif(not FOUND.landlock, reason=f"no Landlock here: {'; '.join(FOUND.missing)}")
+needs_landlock = pytest.mark.skipif(
+    not FOUND.landlock, reason=f"no Landlock here: {'; '.join(FOUND.missing)}"
+)
 needs_netns = pytest.mark.skipif(
     not FOUND.network_namespace, reason=f"no network namespace here: {'; '.join(FOUND.missing)}"
 )
@@ -121,7 +123,7 @@ def test_writes_stay_inside_the_sandbox(box) -> None:
 
 @needs_landlock
 def test_read_only_means_no_writes_at_all(box) -> None:
-    root, outside, _ = box
+    root, _, _ = box
     (root / "data.txt").write_text("kept")
     sec = FilesystemSecurity(base_directory=root, read_only=True)
     result = run_bash(
@@ -179,7 +181,9 @@ def test_loopback_inside_works(box) -> None:
 
 # -- configuration, description, doctor -------------------------------------------------------------------
 
-NOTHING = confinement.Protections(False, False, 0, None, ("namespaces: test says no", "Landlock: test says no"))
+NOTHING = confinement.Protections(
+    False, False, 0, None, ("namespaces: test says no", "Landlock: test says no")
+)
 
 
 def test_required_refuses_when_the_kernel_lacks_a_feature(box, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -262,3 +266,20 @@ def test_doctor_is_a_plugin_command() -> None:
     group = click.Group("mamba")
     get_plugin_manager().add_commands(group)
     assert "doctor" in group.commands["tools"].commands
+
+
+@needs_landlock
+def test_landlock_alone_confines_writes_and_tcp(box, listener: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A kernel with Landlock but no user namespaces: writes and TCP are still confined.
+    root, outside, sec = box
+    landlock_only = confinement.Protections(False, False, FOUND.landlock_abi, None, ("namespaces: test",))
+    monkeypatch.setattr(confinement, "detect", lambda: landlock_only)
+    result = run_bash(
+        f"echo in > in.txt; echo out > {outside}/out.txt; "
+        f"exec 3<>/dev/tcp/127.0.0.1/{listener} && echo connected",
+        security=sec,
+        timeout=20,
+    )
+    assert (root / "in.txt").exists() and not (outside / "out.txt").exists()
+    if FOUND.landlock_abi >= 4:
+        assert "connected" not in result.stdout
