@@ -283,3 +283,19 @@ def test_landlock_alone_confines_writes_and_tcp(box, listener: int, monkeypatch:
     assert (root / "in.txt").exists() and not (outside / "out.txt").exists()
     if FOUND.landlock_abi >= 4:
         assert "connected" not in result.stdout
+
+
+def test_without_confinement_an_escaped_child_leaks_no_thread_or_fd(box) -> None:
+    import signal
+
+    _, _, sec = box
+    threads_before = threading.active_count()
+    fds_before = len(os.listdir("/proc/self/fd"))
+    try:
+        result = run_bash("setsid sleep 317.5 & echo ok", security=sec, config=BashConfig(confinement="off"))
+        assert result.stdout == "ok\n"
+        assert threading.active_count() <= threads_before
+        assert len(os.listdir("/proc/self/fd")) <= fds_before
+    finally:
+        for pid in _pids_running("sleep 317.5"):  # off means unconfined: this one did escape
+            os.kill(pid, signal.SIGKILL)

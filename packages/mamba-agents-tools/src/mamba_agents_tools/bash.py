@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -48,6 +49,7 @@ __all__ = ["BashResult", "run_bash", "run_bash_async"]
 _READ_CHUNK = 65536
 # After the group is killed, pipes close at once unless a process escaped into another session.
 _DRAIN_GRACE_SECONDS = 2.0
+_STOP_POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -127,9 +129,20 @@ def build_environment(config: BashConfig, extra: Mapping[str, str] | None = None
     return env
 
 
-def _pump(stream: IO[bytes], sink: _CappedStream) -> None:
+def _pump(stream: IO[bytes], sink: _CappedStream, stop: threading.Event) -> None:
+    # select with a short timeout, so the reader can be told to stop while an escaped process (possible
+    # only without confinement) still holds the pipe; otherwise it would block in read() for ever.
+    fd = stream.fileno()
     with contextlib.suppress(OSError, ValueError):
-        while chunk := stream.read1(_READ_CHUNK):  # type: ignore[attr-defined]
+        while True:
+            ready, _, _ = select.select([fd], [], [], _STOP_POLL_SECONDS)
+            if not ready:
+                if stop.is_set():
+                    return
+                continue
+            chunk = os.read(fd, _READ_CHUNK)
+            if not chunk:
+                return
             sink.feed(chunk)
 
 
@@ -158,8 +171,11 @@ class _Command:
                 plan.cleanup()
             raise
         self.out, self.err = _CappedStream(cap), _CappedStream(cap)
+        self.stop = threading.Event()
         self.readers = [
-            threading.Thread(target=_pump, args=(pipe, sink), name="mamba-run-bash-reader", daemon=True)
+            threading.Thread(
+                target=_pump, args=(pipe, sink, self.stop), name="mamba-run-bash-reader", daemon=True
+            )
             for pipe, sink in ((self.process.stdout, self.out), (self.process.stderr, self.err))
         ]
         for reader in self.readers:
@@ -182,9 +198,14 @@ class _Command:
 
     def finish(self, timed_out: bool) -> BashResult:
         self.kill_group()
+        for reader in self.readers:
+            reader.join(_DRAIN_GRACE_SECONDS)
+        # Still open after the grace: a process escaped the group (no PID namespace here). Stop reading
+        # and close our ends, so no thread or descriptor outlives the call; the escapee gets SIGPIPE.
+        self.stop.set()
         for reader, pipe in zip(self.readers, (self.process.stdout, self.process.stderr), strict=True):
             reader.join(_DRAIN_GRACE_SECONDS)
-            if not reader.is_alive() and pipe is not None:  # else a process escaped the group; leave it be
+            if pipe is not None:
                 pipe.close()
         if self.plan is not None:
             self.plan.cleanup()
