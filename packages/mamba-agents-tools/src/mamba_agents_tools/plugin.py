@@ -32,6 +32,9 @@ def mamba_register_tools(register) -> None:
 
 @hookimpl
 def mamba_register_commands(cli: Any) -> None:
-    from mamba_agents_tools.cli import tools_group
-
-    cli.add_command(tools_group)
+    # by import path: `mamba --help` lists the command without importing the tools
+    cli.add_lazy_command(
+        "tools",
+        "mamba_agents_tools.cli:tools_group",
+        help="Built-in tools: doctor reports run_bash protections.",
+    )
