@@ -12,6 +12,7 @@ _EXPORTS = {
     "BashConfig": "mamba_agents.config.sections",
     "CapabilitiesConfig": "mamba_agents.config.sections",
     "CompactionConfig": "mamba_agents.context.config",
+    "ErrorRecoveryConfig": "mamba_agents.config.sections",
     "ConfigError": "mamba_agents.config.errors",
     "ConfigValue": "mamba_agents.config.settings",
     "LoggingConfig": "mamba_agents.config.sections",
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from mamba_agents.config.sections import (
         BashConfig,
         CapabilitiesConfig,
+        ErrorRecoveryConfig,
         LoggingConfig,
         MCPConfig,
         ModelBackendSettings,

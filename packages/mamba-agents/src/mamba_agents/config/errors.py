@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from mamba_agents.errors.base import ConfigurationError
+
 _SECRET_KEY = re.compile(r"(api_?key|secret|token|password|passwd|authorization|auth|credential)s?$", re.I)
 _NOT_SECRET = re.compile(r"(max_)?tokens?$|_tokens$|token_count", re.I)
 
@@ -22,7 +24,7 @@ def mask(value: Any) -> Any:
     return "**********"
 
 
-class ConfigError(ValueError):
+class ConfigError(ConfigurationError):
     """Invalid configuration: the message names the source file or variable, the key and what is allowed."""
 
     @classmethod

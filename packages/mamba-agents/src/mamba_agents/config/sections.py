@@ -44,16 +44,36 @@ class LoggingConfig(_Section):
 
 
 class RetryConfig(_Section):
-    """Model-request retries (transient errors) and the circuit breaker."""
+    """Retries of failed model requests and the circuit breaker in front of each backend.
+
+    Only transient errors are retried: rate limits, connection errors, timeouts, 5xx. ``retry_level`` is
+    a preset (1 / 2 / 3: tool retries 1 / 2 / 3, model retries 2 / 3 / 5, backoff multiplier 2.0 / 1.5 /
+    1.2); ``max_retries`` and ``tool_retries``, when set, override its counts (their defaults are level 2's). The provider SDK's own retries are
+    turned off so the two do not multiply. ``ErrorRecoveryConfig`` is the original project's name.
+    """
 
     consumer: ClassVar[str | None] = "mamba_agents.errors"
 
-    max_retries: int = Field(default=3, ge=0)
-    retry_level: Literal[1, 2, 3] = 2
-    initial_backoff_seconds: float = Field(default=1.0, ge=0)
-    max_backoff_seconds: float = Field(default=60.0, ge=0)
-    circuit_breaker_threshold: int = Field(default=5, gt=0)
-    circuit_breaker_timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(
+        default=3, ge=0, le=20, description="model-request retries; when not set: retry_level's count"
+    )
+    tool_retries: int = Field(
+        default=2, ge=0, le=20, description="tool retries (ModelRetry); when not set: retry_level's count"
+    )
+    retry_level: int = Field(default=2, ge=1, le=3, description="preset 1, 2 or 3 (see above)")
+    initial_backoff_seconds: float = Field(default=1.0, ge=0, le=600, description="first wait")
+    max_backoff_seconds: float = Field(
+        default=60.0, ge=0, le=3600, description="longest wait; a longer Retry-After gives up at once"
+    )
+    circuit_breaker_threshold: int = Field(
+        default=5, gt=0, description="consecutive transient failures that open a backend's circuit"
+    )
+    circuit_breaker_timeout: float = Field(
+        default=30.0, gt=0, description="seconds an open circuit waits before one trial call"
+    )
+
+
+ErrorRecoveryConfig = RetryConfig
 
 
 class ModelPrice(_Section):
