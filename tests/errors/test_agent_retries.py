@@ -11,9 +11,6 @@ from typing import Any
 
 import pydantic_ai.models
 import pytest
-from pydantic_ai import ModelAPIError, ModelHTTPError, ModelRateLimitError
-from pydantic_ai.messages import ModelRequest, ModelResponse, UserPromptPart
-
 from mamba_agents import Agent, AgentSettings
 from mamba_agents.errors import (
     BackendConnectionError,
@@ -23,6 +20,9 @@ from mamba_agents.errors import (
     ServerError,
 )
 from mamba_agents.resilience import capability
+from pydantic_ai import ModelAPIError, ModelHTTPError, ModelRateLimitError
+from pydantic_ai.messages import ModelRequest, ModelResponse, UserPromptPart
+
 from tests.integration.fault_server import (
     FaultServer,
     Step,
@@ -53,7 +53,12 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 def make_agent(url: str, *, timeout: float = 5.0, **retry: Any) -> Agent[Any, str]:
     settings = AgentSettings(
-        model_backend={"backend": "openai_compatible", "model": "fault-model", "base_url": url, "timeout": timeout},
+        model_backend={
+            "backend": "openai_compatible",
+            "model": "fault-model",
+            "base_url": url,
+            "timeout": timeout,
+        },
         retry=retry,
     )
     return Agent(settings=settings)
@@ -116,7 +121,10 @@ def test_retry_after_http_date(waits: list[float]) -> None:
 def test_backoff_without_retry_after_grows_by_the_level_multiplier(waits: list[float]) -> None:
     with FaultServer([fail(500)] * 5 + [ok()]) as server:
         agent = make_agent(
-            server.base_url, retry_level=3, initial_backoff_seconds=1.0, max_backoff_seconds=2.0,
+            server.base_url,
+            retry_level=3,
+            initial_backoff_seconds=1.0,
+            max_backoff_seconds=2.0,
             circuit_breaker_threshold=10,
         )
         agent.run_sync("x")
@@ -202,7 +210,9 @@ def test_history_survives_a_failed_turn(waits: list[float]) -> None:
 
 def test_breaker_recovers_after_its_timeout(monkeypatch: pytest.MonkeyPatch, waits: list[float]) -> None:
     with FaultServer([fail(503), fail(503), ok("back")]) as server:
-        agent = make_agent(server.base_url, max_retries=0, circuit_breaker_threshold=2, circuit_breaker_timeout=5)
+        agent = make_agent(
+            server.base_url, max_retries=0, circuit_breaker_threshold=2, circuit_breaker_timeout=5
+        )
         for _ in range(2):
             with pytest.raises(ServerError):
                 agent.run_sync("x")
@@ -231,7 +241,8 @@ def test_tool_retries_follow_the_level() -> None:
 
     for level, allowed in ((1, 1), (3, 3)):
         calls.clear()
-        agent = Agent(FunctionModel(model), tools=[flaky], settings=AgentSettings(retry={"retry_level": level}))
+        settings = AgentSettings(retry={"retry_level": level})
+        agent = Agent(FunctionModel(model), tools=[flaky], settings=settings)
         with pytest.raises(Exception, match="exceeded max retries"):
             agent.run_sync("x")
         assert len(calls) == allowed + 1

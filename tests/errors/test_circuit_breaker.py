@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from mamba_agents.errors import CircuitBreaker, CircuitOpenError, CircuitState
 
 
@@ -50,7 +50,8 @@ async def test_opens_after_threshold_half_opens_after_timeout_closes_on_success(
     assert await breaker.call(fine) == "ok"
     assert breaker.state is CircuitState.CLOSED
     stats = breaker.stats
-    assert (stats.total_calls, stats.successful_calls, stats.failed_calls, stats.rejected_calls) == (7, 2, 5, 1)
+    counts = (stats.total_calls, stats.successful_calls, stats.failed_calls, stats.rejected_calls)
+    assert counts == (7, 2, 5, 1)
     assert stats.state_changes == 3  # closed -> open -> half-open -> closed
 
 
@@ -111,6 +112,14 @@ async def test_uncounted_errors_mean_the_service_answered() -> None:
     assert breaker.state is CircuitState.CLOSED
 
 
+def _fails() -> None:
+    raise ConnectionError()
+
+
+def _succeeds() -> None:
+    return None
+
+
 def test_thread_safe_counts() -> None:
     breaker = CircuitBreaker("api", failure_threshold=10_000)
     barrier = threading.Barrier(8)
@@ -118,10 +127,8 @@ def test_thread_safe_counts() -> None:
     def work() -> None:
         barrier.wait()
         for i in range(500):
-            try:
-                breaker.call_sync(lambda: (_ for _ in ()).throw(ConnectionError()) if i % 2 else None)
-            except ConnectionError:
-                pass
+            with contextlib.suppress(ConnectionError):
+                breaker.call_sync(_fails if i % 2 else _succeeds)
 
     threads = [threading.Thread(target=work) for _ in range(8)]
     for t in threads:

@@ -9,8 +9,8 @@ import openai
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from mamba_agents.errors import backoff_delay, create_retry_decorator, is_transient, parse_retry_after
+
 from tests.integration.fault_server import FaultServer, fail, ok, refused_url
 
 
@@ -37,8 +37,10 @@ def _get(url: str) -> str:
 )
 def test_sync_honours_retry_after_seconds(retry_after: str, expected: float) -> None:
     waits = Waits()
-    with FaultServer([fail(429, retry_after=retry_after), fail(503, retry_after=retry_after), ok()]) as server:
-        call = create_retry_decorator(max_attempts=3, base_wait=5.0, sleep=waits)(lambda: _get(server.base_url))
+    steps = [fail(429, retry_after=retry_after), fail(503, retry_after=retry_after), ok()]
+    with FaultServer(steps) as server:
+        retry = create_retry_decorator(max_attempts=3, base_wait=5.0, sleep=waits)
+        call = retry(lambda: _get(server.base_url))
         assert call() == "ok"
         assert server.hits == 3
     assert waits == [expected, expected]
@@ -63,7 +65,9 @@ async def test_async_backoff_without_retry_after_and_gives_up_with_the_last_erro
     waits = Waits()
     with FaultServer([fail(500)]) as server:
 
-        @create_retry_decorator(max_attempts=4, base_wait=1.0, max_wait=3.0, multiplier=2.0, jitter=0, sleep=waits)
+        @create_retry_decorator(
+            max_attempts=4, base_wait=1.0, max_wait=3.0, multiplier=2.0, jitter=0, sleep=waits
+        )
         async def call() -> str:
             client = openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0, timeout=2)
             async with client:
@@ -116,7 +120,9 @@ def test_retry_on_custom_types() -> None:
 def test_backoff_is_bounded_and_jittered(
     attempt: int, base: float, maximum: float, multiplier: float, draw: float
 ) -> None:
-    delay = backoff_delay(attempt, base=base, maximum=maximum, multiplier=multiplier, jitter=0.25, rand=lambda: draw)
+    delay = backoff_delay(
+        attempt, base=base, maximum=maximum, multiplier=multiplier, jitter=0.25, rand=lambda: draw
+    )
     full = min(maximum, base * multiplier ** (attempt - 1))
     assert 0.75 * full - 1e-9 <= delay <= full + 1e-9
 

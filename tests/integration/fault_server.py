@@ -162,7 +162,9 @@ class FaultServer:
 
             # -- helpers --------------------------------------------------------------------------------
 
-            def _stream(self, step: Step, body: dict[str, Any], index: int, *, finish: bool, cut: bool) -> None:
+            def _stream(
+                self, step: Step, body: dict[str, Any], index: int, *, finish: bool, cut: bool
+            ) -> None:
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("transfer-encoding", "chunked")
@@ -187,7 +189,7 @@ class FaultServer:
                     chunk({"content": word if i == 0 else f" {word}"})
                 if cut:
                     # A chunk header promising more bytes than ever come, then the connection drops.
-                    self.wfile.write(b"400\r\ndata: {\"id\"")
+                    self.wfile.write(b'400\r\ndata: {"id"')
                     self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
@@ -208,7 +210,9 @@ class FaultServer:
                 self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 self.wfile.flush()
 
-            def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            def _json(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")

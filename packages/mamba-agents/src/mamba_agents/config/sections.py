@@ -48,8 +48,9 @@ class RetryConfig(_Section):
 
     Only transient errors are retried: rate limits, connection errors, timeouts, 5xx. ``retry_level`` is
     a preset (1 / 2 / 3: tool retries 1 / 2 / 3, model retries 2 / 3 / 5, backoff multiplier 2.0 / 1.5 /
-    1.2); ``max_retries`` and ``tool_retries``, when set, override its counts (their defaults are level 2's). The provider SDK's own retries are
-    turned off so the two do not multiply. ``ErrorRecoveryConfig`` is the original project's name.
+    1.2); ``max_retries`` and ``tool_retries``, when set, override its counts (their defaults are level
+    2's). The provider SDK's own retries are turned off so the two do not multiply.
+    ``ErrorRecoveryConfig`` is the original project's name.
     """
 
     consumer: ClassVar[str | None] = "mamba_agents.errors"

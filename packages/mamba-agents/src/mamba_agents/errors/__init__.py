@@ -1,4 +1,4 @@
-"""Errors, retries and the circuit breaker: ``from mamba_agents.errors import AgentError, CircuitBreaker, ...``.
+"""Errors, retries and the circuit breaker (``from mamba_agents.errors import AgentError, CircuitBreaker``).
 
 Loaded on first use: the classes are plain Python; the retry decorator brings in tenacity and the
 pydantic-ai mapping brings in pydantic-ai.

@@ -13,7 +13,9 @@ _SECRET_TEXT = (
     (re.compile(r"\b(sk-[A-Za-z0-9_-]{2})[A-Za-z0-9_-]{6,}"), r"\1**********"),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{6,}"), r"\1**********"),
     (
-        re.compile(r"(?i)\b((?:api[_-]?key|secret|token|password|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&}]{4,}"),
+        re.compile(
+            r"(?i)\b((?:api[_-]?key|secret|token|password|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&}]{4,}"
+        ),
         r"\1**********",
     ),
     (re.compile(r"(://[^/\s:@]+:)[^/\s@]+@"), r"\1**********@"),
@@ -54,7 +56,7 @@ class AgentError(Exception):
 
     def __init__(self, message: str, *, cause: BaseException | None = None, **details: Any) -> None:
         message = redact(str(message))
-        # Not super(): a mapped error also derives from a pydantic-ai class whose __init__ takes other arguments.
+        # Not super(): a mapped error also derives from a pydantic-ai class with another __init__.
         Exception.__init__(self, message)
         self.message = message
         self.details = {**self._defaults, **{k: _redact_value(k, v) for k, v in details.items()}}
@@ -158,7 +160,6 @@ class RunCancelledError(AgentError):
 
 
 class IncompleteResponseError(ModelBackendError):
-    """The model's answer ended early (no finish reason, or a stream cut off); it was not stored as complete."""
+    """The answer ended early (no finish reason, or a stream cut off); it was not stored as complete."""
 
     _defaults = {**ModelBackendError._defaults, "retryable": True, "partial": None}
-

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from mamba_agents.errors.base import CircuitOpenError
@@ -16,7 +16,7 @@ from mamba_agents.errors.base import CircuitOpenError
 T = TypeVar("T")
 
 
-class CircuitState(str, Enum):
+class CircuitState(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"
@@ -177,11 +177,7 @@ class CircuitBreaker:
 
     def _rejected_locked(self, remaining: float, *, trial: bool = False) -> CircuitOpenError:
         self._stats = replace(self._stats, rejected_calls=self._stats.rejected_calls + 1)
-        why = (
-            "a trial call is in progress"
-            if trial
-            else f"next trial call in {remaining:.1f} s"
-        )
+        why = "a trial call is in progress" if trial else f"next trial call in {remaining:.1f} s"
         return CircuitOpenError(
             f"circuit {self.name!r} is open after {self.failure_threshold} consecutive failure(s); {why}",
             circuit=self.name,

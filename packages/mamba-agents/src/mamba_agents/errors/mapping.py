@@ -62,7 +62,7 @@ def _rebuild(ours: type[AgentError], category: type | None, theirs: type | None)
 
 
 def describe_model(model: Any) -> dict[str, str | None]:
-    """``backend``, ``model`` and ``url`` (no credentials) of a pydantic-ai model, looking through wrappers."""
+    """``backend``, ``model`` and ``url`` (no credentials) of a model, looking through wrappers."""
     seen = 0
     while hasattr(model, "wrapped") and seen < 8:  # WrapperModel chains (breakers, instrumentation)
         model = model.wrapped

@@ -15,7 +15,7 @@ RetryOn = type[BaseException] | tuple[type[BaseException], ...] | Callable[[Base
 
 
 class _WaitTransient(tenacity.wait.wait_base):
-    """Wait what the server asked (``Retry-After``), else exponential backoff with jitter; at most ``max_wait``."""
+    """What the server asked (``Retry-After``), else exponential backoff with jitter; at most ``max_wait``."""
 
     def __init__(self, base: float, maximum: float, multiplier: float, jitter: float) -> None:
         self.base, self.maximum, self.multiplier, self.jitter = base, maximum, multiplier, jitter
@@ -35,7 +35,7 @@ class _WaitTransient(tenacity.wait.wait_base):
 
 
 def _predicate(retry_on: RetryOn) -> Callable[[BaseException], bool]:
-    if isinstance(retry_on, type) or isinstance(retry_on, tuple):
+    if isinstance(retry_on, type | tuple):
         types = retry_on
         return lambda exc: isinstance(exc, types)
     if callable(retry_on):

@@ -116,7 +116,7 @@ def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
 
 
 def retry_after_seconds(exc: BaseException, *, now: float | None = None) -> float | None:
-    """How long the server that raised ``exc`` asked to wait, if it said (``retry-after-ms``, ``Retry-After``)."""
+    """How long the server that raised ``exc`` asked to wait (``retry-after-ms``, ``Retry-After``)."""
     current = time.time() if now is None else now
     for error in _chain(exc):
         headers = _headers(error)
@@ -147,10 +147,16 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def backoff_delay(
-    attempt: int, *, base: float, maximum: float, multiplier: float = 2.0, jitter: float = 0.25, rand: Any = None
+    attempt: int,
+    *,
+    base: float,
+    maximum: float,
+    multiplier: float = 2.0,
+    jitter: float = 0.25,
+    rand: Any = None,
 ) -> float:
     """The wait before retry number ``attempt`` (1-based): ``base * multiplier**(attempt-1)``, at most
-    ``maximum``, less up to ``jitter`` of it at random so clients that failed together do not retry together."""
+    ``maximum``, less up to ``jitter`` of it at random, so clients that failed together retry apart."""
     import random
 
     delay = min(maximum, base * multiplier ** max(0, attempt - 1))

@@ -74,7 +74,7 @@ class BreakerModel(WrapperModel):
 
 
 def _as_unavailable(exc: CircuitOpenError, model: Any) -> CircuitOpenError:
-    """The breaker's refusal as a ``CircuitOpenError`` that is also pydantic-ai's ``ModelUnavailableError``."""
+    """The refusal as a ``CircuitOpenError`` that is also pydantic-ai's ``ModelUnavailableError``."""
     cls = _mixed(CircuitOpenError, pai.ModelUnavailableError)
     info = describe_model(model)
     error = cls.__new__(cls)
@@ -84,7 +84,5 @@ def _as_unavailable(exc: CircuitOpenError, model: Any) -> CircuitOpenError:
     error.provider_error_type = None
     error.retry_after = exc.time_until_retry
     error.in_stream = False
-    CircuitOpenError.__init__(
-        error, exc.message, **{**exc.details, **{k: v for k, v in info.items() if v}}
-    )
+    CircuitOpenError.__init__(error, exc.message, **{**exc.details, **{k: v for k, v in info.items() if v}})
     return error
