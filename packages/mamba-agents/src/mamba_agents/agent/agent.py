@@ -32,6 +32,7 @@ from mamba_agents.mcp.configured import configured_toolsets
 from mamba_agents.prompts import PromptManager, TemplateConfig
 from mamba_agents.sessions import agent as _sessions
 from mamba_agents.sessions.binding import SessionInfo
+from mamba_agents.resilience.failover import resolve_fallbacks
 from mamba_agents.resilience.setup import build as build_resilience
 from mamba_agents.tokens import (
     CostBreakdown,
@@ -136,7 +137,9 @@ class Agent(Generic[DepsT, OutputT]):
         caps: list[AbstractCapability[Any]] = [FacadeRuntime(UsageTracking(self._usage_tracker), compaction)]
         caps.extend(self._configured_capabilities())
         caps.extend(capabilities)
-        self._resilience = build_resilience(self._model, self._settings.retry)
+        self._resilience = build_resilience(
+            self._model, self._settings.retry, resolve_fallbacks(self._settings.model_backend, self._plugins)
+        )
         caps.extend(self._resilience.capabilities)
         agent_kwargs = {**self._resilience.agent_kwargs, **agent_kwargs}
 

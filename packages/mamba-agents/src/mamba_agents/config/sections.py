@@ -34,6 +34,10 @@ class ModelBackendSettings(_Section):
     n_ctx: int = Field(default=4096, gt=0)
     n_threads: int | None = Field(default=None, gt=0)
     options: dict[str, Any] = Field(default_factory=dict)
+    fallback: list[str | dict[str, Any]] = Field(
+        default_factory=list,
+        description="backends to fail over to, in order: 'backend:model', 'local', a model string, a table",
+    )
 
 
 class LoggingConfig(_Section):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from mamba_agents.errors.mapping import describe_model
 from mamba_agents.errors.transient import is_transient
 from mamba_agents.resilience.breaker import BreakerModel
 from mamba_agents.resilience.capability import ModelRequestRetries
+from mamba_agents.resilience.failover import fails_over
 from mamba_agents.resilience.policy import RetryPolicy
 
 if TYPE_CHECKING:
@@ -34,10 +36,12 @@ class Resilience:
     agent_kwargs: dict[str, Any] = field(default_factory=dict)
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
     retries: ModelRequestRetries | None = None
+    fallbacks: list[Model] = field(default_factory=list)
 
 
-def build(model: Model, config: RetryConfig) -> Resilience:
-    """``model`` behind its own circuit breaker, one retry capability, and the tool retry budget."""
+def build(model: Model, config: RetryConfig, fallbacks: Sequence[Model] = ()) -> Resilience:
+    """``model`` and each fallback behind its own circuit breaker, pydantic-ai's ``ModelFallback`` over
+    them, one retry capability (each model is retried before the request moves on), the tool budget."""
     policy = RetryPolicy.from_config(config)
     breakers: dict[str, CircuitBreaker] = {}
 
@@ -51,9 +55,18 @@ def build(model: Model, config: RetryConfig) -> Resilience:
         return BreakerModel(candidate, breaker)
 
     retries = ModelRequestRetries(policy)
+    primary = guard(model)
+    chain = [guard(candidate) for candidate in fallbacks]
+    capabilities: list[AbstractCapability[Any]] = []
+    if chain:
+        from pydantic_ai.capabilities import ModelFallback
+
+        capabilities.append(ModelFallback(*chain, fallback_on=fails_over))
+    capabilities.append(retries)
     return Resilience(
-        model=guard(model),
-        capabilities=[retries],
+        model=primary,
+        capabilities=capabilities,
+        fallbacks=chain,
         agent_kwargs={"retries": {"tools": policy.tool_retries}},
         breakers=breakers,
         retries=retries,
