@@ -30,10 +30,10 @@ from mamba_agents.context.manager import ContextManager
 from mamba_agents.context.result import CompactionResult, ContextState
 from mamba_agents.mcp.configured import configured_toolsets
 from mamba_agents.prompts import PromptManager, TemplateConfig
-from mamba_agents.sessions import agent as _sessions
-from mamba_agents.sessions.binding import SessionInfo
 from mamba_agents.resilience.failover import resolve_fallbacks
 from mamba_agents.resilience.setup import build as build_resilience
+from mamba_agents.sessions import agent as _sessions
+from mamba_agents.sessions.binding import SessionInfo
 from mamba_agents.tokens import (
     CostBreakdown,
     CostEstimator,
