@@ -65,7 +65,7 @@ class RetryConfig(_Section):
     tool_retries: int = Field(
         default=2, ge=0, le=20, description="tool retries (ModelRetry); when not set: retry_level's count"
     )
-    retry_level: int = Field(default=2, ge=1, le=3, description="preset 1, 2 or 3 (see above)")
+    retry_level: Literal[1, 2, 3] = Field(default=2, description="preset 1, 2 or 3 (see above)")
     initial_backoff_seconds: float = Field(default=1.0, ge=0, le=600, description="first wait")
     max_backoff_seconds: float = Field(
         default=60.0, ge=0, le=3600, description="longest wait; a longer Retry-After gives up at once"
