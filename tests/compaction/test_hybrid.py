@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from mamba_agents.context import SlidingWindowStrategy, invariant_violations
+from mamba_agents.context import ContextManager, SlidingWindowStrategy, invariant_violations
 from mamba_agents_compaction import HybridStrategy, SelectivePruningStrategy, SummarizeOlderStrategy
 from pydantic_ai.messages import CompactionPart
 
 from tests.compaction.helpers import (
+    CharCounter,
     Summarizer,
     call,
     context,
@@ -64,23 +65,26 @@ def test_it_summarizes_when_pruning_is_not_enough():
 def test_a_failed_summary_still_leaves_a_history_that_fits():
     messages = session()
     ctx = context(800, preserve=1, model=failing_model(RuntimeError("model down")))
-    res = run(HybridStrategy().compact(messages, ctx))
-    assert res.success
-    steps = res.details["steps"]
+    alone = run(HybridStrategy().compact(messages, ctx))
+    steps = alone.details["steps"]
     assert steps[1]["strategy"] == "summarize_older" and not steps[1]["success"]
     assert "model down" in steps[1]["error"]
-    assert res.details["exchanges_dropped_to_fit"] > 0 and ctx.count(res.messages) <= 800
+    assert alone.success and not alone.details["reached_target"] and ctx.count(alone.messages) > 800
+
+    # Through the manager (as in an agent), the fallback brings it to the target.
+    manager = ContextManager(ctx.config, strategy=HybridStrategy(), token_counter=CharCounter())
+    manager.model = ctx.model
+    res = run(manager.compact_messages(messages, within_current_turn=True))
+    assert res.success and res.details["fallback"]["exchanges_dropped"] > 0
+    assert res.details["fallback"]["reached_target"] and ctx.count(res.messages) <= 800
     assert not summaries(res.messages) and "model down" not in str(res.messages)
     assert not invariant_violations(res.messages)
-
-    loose = run(HybridStrategy(ensure_target=False).compact(messages, ctx))
-    assert loose.success and not loose.details["reached_target"] and ctx.count(loose.messages) > 800
 
 
 def test_when_every_step_fails_the_result_says_so():
     messages = session()
     ctx = context(800, preserve=1, model=failing_model(RuntimeError("model down")))
-    res = run(HybridStrategy(strategies=["summarize_older"], ensure_target=False).compact(messages, ctx))
+    res = run(HybridStrategy(strategies=["summarize_older"]).compact(messages, ctx))
     assert not res.success and "model down" in res.error and res.messages == messages
 
 

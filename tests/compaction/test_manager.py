@@ -196,7 +196,9 @@ def test_one_long_tool_loop_is_compacted_inside_the_run(name):
     messages = result.all_messages()
     assert not invariant_violations(messages, allow_open_last=False)
     assert prompts(messages) == ["read the whole file"]
-    if name in ("summarize_older", "hybrid"):
+    if name == "summarize_older":
         assert len(summaries(messages)) == 1 and summarizer.calls == len(heard)
+    if name == "hybrid":  # pruning (which now clears old results down to the preserved turn) may be enough
+        assert len(summaries(messages)) <= 1 and summarizer.calls <= len(heard)
         # each compaction extended the summary instead of starting over
         assert all("<summary>" in p for p in summarizer.prompts[1:])

@@ -48,7 +48,7 @@ def session(tools: int = 6) -> list:
 def test_old_tool_results_are_cleared_but_calls_and_names_stay():
     messages = session()
     ctx = context(1, preserve=1)  # unreachable target: prune all it may
-    res = run(SelectivePruningStrategy(keep_tool_pairs=2).compact(messages, ctx))
+    res = run(SelectivePruningStrategy(keep_tool_pairs=2, until_target=False).compact(messages, ctx))
     assert res.success and not invariant_violations(res.messages)
     cleared = returns(res.messages)
     assert [p.tool_call_id for p in cleared] == [f"b{i}" for i in range(6)]
@@ -102,7 +102,11 @@ def test_repeated_reads_of_a_file_are_dropped():
     messages += [call("read_file", {"path": "./src/app.py"}, "r2"), result("read_file", "v2 " + BIG, "r2")]
     messages += [call("read_file", {"path": "src/other.py"}, "o1"), result("read_file", "other " + BIG, "o1")]
     messages += [reply("Read them."), user("Go on."), reply("ok")]
-    res = run(SelectivePruningStrategy(keep_tool_pairs=10).compact(messages, context(1, preserve=1)))
+    res = run(
+        SelectivePruningStrategy(keep_tool_pairs=10, until_target=False).compact(
+            messages, context(1, preserve=1)
+        )
+    )
     ids = [p.tool_call_id for p in returns(res.messages)]
     assert ids == ["r2", "o1"]  # the older read of the same (normalised) path is gone, call and result
     assert [p.tool_call_id for p in tool_calls(res.messages)] == ["r2", "o1"]
@@ -118,7 +122,11 @@ def test_a_repeated_read_sharing_its_message_is_marked_not_dropped():
     ]
     messages += [call("read_file", {"path": "a.py"}, "r2"), result("read_file", "new " + BIG, "r2")]
     messages += [reply("Done."), user("next"), reply("ok")]
-    res = run(SelectivePruningStrategy(keep_tool_pairs=10).compact(messages, context(1, preserve=1)))
+    res = run(
+        SelectivePruningStrategy(keep_tool_pairs=10, until_target=False).compact(
+            messages, context(1, preserve=1)
+        )
+    )
     first = returns(res.messages)[0]
     assert first.tool_call_id == "r1" and first.content.startswith("[superseded: a.py was read again later")
     assert res.messages[1] is messages[1]  # the assistant's text stays
@@ -135,7 +143,11 @@ def test_a_failed_later_read_does_not_supersede_and_ranges_differ():
     messages += [call("read_file", {"path": "b.py", "offset": 0}, "b1"), result("read_file", BIG, "b1")]
     messages += [call("read_file", {"path": "b.py", "offset": 500}, "b2"), result("read_file", BIG, "b2")]
     messages += [reply("Done."), user("next"), reply("ok")]
-    res = run(SelectivePruningStrategy(keep_tool_pairs=10).compact(messages, context(1, preserve=1)))
+    res = run(
+        SelectivePruningStrategy(keep_tool_pairs=10, until_target=False).compact(
+            messages, context(1, preserve=1)
+        )
+    )
     assert res.details["repeated_reads_dropped"] == 0
     assert [p.content[:5] for p in returns(res.messages)][:2] == ["good ", "boom"]
 

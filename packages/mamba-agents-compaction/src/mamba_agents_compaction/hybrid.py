@@ -2,8 +2,8 @@
 
 The default order follows the field's evidence: clear old tool results first (cheap, no model call, little
 loss), and summarise only when that was not enough. If the list still leaves the history over the target (a
-summarizer failed, say), ``ensure_target`` drops the oldest old exchanges, never a summary, so the next model
-request does not overflow.
+summarizer failed, say), the :class:`~mamba_agents.context.ContextManager` falls back as it does for every
+strategy: it drops the oldest old exchanges, summaries last, so the next model request does not overflow.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pydantic_ai.usage import RunUsage
 
 from mamba_agents_compaction.base import ConfiguredStrategy, StrategyOptions
 from mamba_agents_compaction.calls import describe_error
-from mamba_agents_compaction.layout import exchanges, is_summary_request, layout
 
 DEFAULT_STEPS: tuple[str, ...] = ("selective_pruning", "summarize_older")
 
@@ -29,7 +28,6 @@ class HybridOptions(StrategyOptions):
         default_factory=lambda: list(DEFAULT_STEPS),
         description="names, {'name': ..., **options} dicts, or CompactionStrategy instances, run in order",
     )
-    ensure_target: bool = Field(default=True, description="drop the oldest exchanges if still over target")
 
     @field_validator("strategies")
     @classmethod
@@ -108,10 +106,6 @@ class HybridStrategy(ConfiguredStrategy[HybridOptions]):
                 }
             )
 
-        dropped = 0
-        if self.settings.ensure_target and context.count(current) > context.target_tokens:
-            current, dropped, dropped_messages = _drop_oldest(current, context)
-            removed += dropped_messages
         changed = current is not original
         failures = [s["error"] for s in steps if not s["success"]]
         success = changed or not failures
@@ -128,28 +122,6 @@ class HybridStrategy(ConfiguredStrategy[HybridOptions]):
             tokens_after=tokens_after,
             details={
                 "steps": steps,
-                "exchanges_dropped_to_fit": dropped,
                 "reached_target": tokens_after <= context.target_tokens,
             },
         )
-
-
-def _drop_oldest(
-    messages: list[ModelMessage], context: CompactionContext
-) -> tuple[list[ModelMessage], int, int]:
-    """Drop old exchanges, oldest first and summaries last, until the history fits."""
-    parts = layout(messages, context)
-    groups = exchanges(parts.body)
-    sizes = [context.count(g) for g in groups]
-    total = context.count(parts.fixed()) + sum(sizes)
-    order = sorted(range(len(groups)), key=lambda i: (any(is_summary_request(m) for m in groups[i]), i))
-    dropped: set[int] = set()
-    for index in order:
-        if total <= context.target_tokens:
-            break
-        dropped.add(index)
-        total -= sizes[index]
-    if not dropped:
-        return messages, 0, 0
-    kept = [m for i, g in enumerate(groups) if i not in dropped for m in g]
-    return parts.join(kept), len(dropped), sum(len(groups[i]) for i in dropped)

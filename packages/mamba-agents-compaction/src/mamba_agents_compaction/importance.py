@@ -3,8 +3,10 @@
 An *exchange* is a model response with the requests after it (its tool results, the next user prompt), so
 dropping one never separates a tool call from its result (see :mod:`mamba_agents_compaction.layout`).
 
-Scores come from the model when one is available (one call per batch of exchanges, never one per message),
-otherwise from this heuristic, each term in ``[0, 1]``::
+Scores come from the summarization model (by default the agent's own; one call per batch of exchanges, never
+one per message). The heuristic below is used when ``scorer="heuristic"``, when no model is available or the
+call fails (both reported in ``details["model_error"]``), and for items the model left unrated; each term is
+in ``[0, 1]``::
 
     score = 0.45 * kind + 0.25 * recency + 0.30 * signal
 
@@ -70,8 +72,10 @@ _SCORE_LINE = re.compile(r"^\W*(\d+)\W+(\d+(?:\.\d+)?)", re.MULTILINE)
 
 
 class ImportanceOptions(StrategyOptions):
-    scorer: Literal["auto", "model", "heuristic"] = Field(
-        default="auto", description="auto: the model when one is available, else the heuristic"
+    scorer: Literal["model", "heuristic"] = Field(
+        default="model",
+        description="model: the summarization model (default: the agent's), the heuristic only when that "
+        "fails or none is available (reported in details); heuristic: never call a model",
     )
     batch_size: int = Field(default=40, gt=0, description="exchanges rated per model call")
     preview_chars: int = Field(default=300, gt=20, description="characters of each exchange the scorer reads")
@@ -109,9 +113,9 @@ class ImportanceScoringStrategy(ConfiguredStrategy[ImportanceOptions]):
         details: dict[str, Any] = {}
         scores = [heuristic_score(g, i, len(groups)) for i, g in enumerate(groups)]
         scorer = "heuristic"
-        use_model = self.settings.scorer != "heuristic" and context.model is not None
+        use_model = self.settings.scorer == "model" and context.model is not None
         if self.settings.scorer == "model" and context.model is None:
-            details["model_error"] = "scorer='model' but no model is available; used the heuristic"
+            details["model_error"] = "no model to score with (set summarization_model); used the heuristic"
         if use_model:
             try:
                 rated = await self._model_scores(groups, parts.head, context, usage)
@@ -134,8 +138,19 @@ class ImportanceScoringStrategy(ConfiguredStrategy[ImportanceOptions]):
                 break
             dropped.add(index)
             total -= sizes[index]
-        kept = [m for i, g in enumerate(groups) if i not in dropped for m in g]
-        new_messages = parts.join(kept)
+
+        def keep() -> list[ModelMessage]:
+            return parts.join([m for i, g in enumerate(groups) if i not in dropped for m in g])
+
+        # The sizes add up only roughly (a separator where two requests would meet): check the real thing.
+        new_messages = keep()
+        for index in order:
+            if index in dropped:
+                continue
+            if context.count(new_messages) <= context.target_tokens:
+                break
+            dropped.add(index)
+            new_messages = keep()
         return CompactionResult(
             strategy=self.name,
             messages=new_messages,

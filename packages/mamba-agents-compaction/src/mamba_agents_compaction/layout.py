@@ -7,7 +7,8 @@ The core's :func:`~mamba_agents.context.turns.partition` gives ``head`` (preambl
   both tool results and the next user prompt), so that response must stay;
 * the body is cut into *exchanges*: one or more responses followed by the requests after them. An exchange
   holds every tool call together with its result, and dropping whole exchanges never puts two responses
-  next to each other (adjacent requests are fine: pydantic-ai merges them before every model request).
+  next to each other. Where a cut would leave two requests side by side (pydantic-ai would merge them, folding
+  a later prompt into the first request), :meth:`Layout.join` puts the core's separator note between them.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mamba_agents.context.join import joined
 from mamba_agents.context.strategy import CompactionContext
 from pydantic_ai.messages import (
-    CompactionPart,
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -37,12 +38,9 @@ class Layout:
     def join(
         self, body: Sequence[ModelMessage] | None = None, *, head: Sequence[ModelMessage] | None = None
     ) -> list[ModelMessage]:
-        return [
-            *(self.head if head is None else head),
-            *(self.body if body is None else body),
-            *self.pinned,
-            *self.tail,
-        ]
+        return joined(
+            self.head if head is None else head, self.body if body is None else body, self.pinned, self.tail
+        )
 
     def fixed(self) -> list[ModelMessage]:
         """Everything a strategy must keep as it is."""
@@ -74,10 +72,6 @@ def exchanges(body: Sequence[ModelMessage]) -> list[list[ModelMessage]]:
         else:
             groups[-1].append(message)
     return groups
-
-
-def is_summary_request(message: ModelMessage) -> bool:
-    return isinstance(message, ModelRequest) and any(isinstance(p, CompactionPart) for p in message.parts)
 
 
 def return_index(messages: Sequence[ModelMessage]) -> dict[str, ToolReturnPart]:

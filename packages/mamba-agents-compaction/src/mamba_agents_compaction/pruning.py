@@ -8,7 +8,8 @@ loss first and stop as soon as the history fits the target:
    superseded when the call shares its message with something that must stay;
 2. thinking parts of old responses are removed (providers drop them from earlier turns anyway);
 3. tool results older than the last ``keep_tool_pairs`` are cleared: the call, the tool name and a short
-   placeholder remain;
+   placeholder remain; when that is not enough, the older turns' results among the last ``keep_tool_pairs``
+   are cleared too (the preserved recent turns never are);
 4. parts longer than ``max_part_chars`` are clipped (beginning and end kept).
 
 Nothing in the first user request or the recent turns is touched.
@@ -142,7 +143,8 @@ class SelectivePruningStrategy(ConfiguredStrategy[PruningOptions]):
             tokens_before=tokens_before,
             tokens_after=tokens_after,
             details={
-                "cleared_tool_results": work.counts.get("cleared", 0),
+                "cleared_tool_results": work.counts.get("cleared", 0) + work.counts.get("cleared_recent", 0),
+                "cleared_within_keep": work.counts.get("cleared_recent", 0),
                 "repeated_reads_dropped": work.counts.get("read_dropped", 0),
                 "repeated_reads_marked": work.counts.get("read_marked", 0),
                 "thinking_removed": work.counts.get("thinking", 0),
@@ -239,12 +241,20 @@ class SelectivePruningStrategy(ConfiguredStrategy[PruningOptions]):
                 if isinstance(p, ToolReturnPart)
             ]
             recent = set(ids[-self.settings.keep_tool_pairs :])
+        # When keeping the last keep_tool_pairs results is not enough, the ones in old turns go too (the
+        # preserved turns are never in the body).
+        for protected, kind in ((recent, "cleared"), (set(), "cleared_recent")):
+            if kind == "cleared_recent" and not (recent and self.settings.until_target):
+                break
+            yield from self._clear_pass(work, protected, kind)
+
+    def _clear_pass(self, work: _Work, protected: set[str], kind: str) -> Iterator[None]:
         for index in range(len(work.body)):
             message = work.body[index]
             if not isinstance(message, ModelRequest):
                 continue
             for position, part in enumerate(message.parts):
-                if not isinstance(part, ToolReturnPart) or part.tool_call_id in recent or _marked(part):
+                if not isinstance(part, ToolReturnPart) or part.tool_call_id in protected or _marked(part):
                     continue
                 text = tool_result_text(part)
                 cleared = self.settings.placeholder.format(tool_name=part.tool_name, chars=len(text))
@@ -254,7 +264,7 @@ class SelectivePruningStrategy(ConfiguredStrategy[PruningOptions]):
                 assert isinstance(current, ModelRequest)
                 new_parts = list(current.parts)
                 new_parts[position] = _mark(replace(part, content=cleared), "cleared")
-                if work.replace_message(index, replace(current, parts=new_parts), "cleared"):
+                if work.replace_message(index, replace(current, parts=new_parts), kind):
                     yield None
 
     def _clip(self, work: _Work) -> Iterator[None]:

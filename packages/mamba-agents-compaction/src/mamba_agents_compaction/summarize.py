@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mamba_agents.context.join import joined
 from mamba_agents.context.result import CompactionResult
 from mamba_agents.context.strategy import CompactionContext
 from pydantic import Field
@@ -68,7 +69,8 @@ newer message replaces it.
 # About four characters per token: sizes transcript chunks when the model's context window is known.
 _CHARS_PER_TOKEN = 4
 _DEFAULT_CHUNK_CHARS = 24_000
-_MIN_SUMMARY_CHARS = 400
+# Below this many tokens of room a summary says too little to be worth a model call.
+_MIN_SUMMARY_TOKENS = 24
 _META = "mamba_agents"  # our key in CompactionPart.metadata
 
 
@@ -88,6 +90,12 @@ class SummarizeOptions(StrategyOptions):
         "requirements a small summarizer tends to drop",
     )
     user_quote_chars: int = Field(default=2_400, ge=0, description="budget for the quoted user messages")
+    summary_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="largest share of target_tokens the summary may take (quotes and files included)",
+    )
     model_settings: dict[str, Any] | None = None
 
 
@@ -138,8 +146,19 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
             return abandon("summarize_older needs a model: set summarization_model or give the agent a model")
 
         first = _first_request_text(parts)
-        budget = context.target_tokens - context.count(_without_summary(parts).fixed())
-        max_tokens = min(context.config.summary_max_tokens, max(128, budget))
+        # What the summary may cost: the room the kept messages leave (measured with an empty summary, so
+        # the summary frame and the separator count), at most a share of the target and summary_max_tokens.
+        room = context.target_tokens - context.count(_build("", parts, {}))
+        budget = min(
+            room, int(context.target_tokens * self.settings.summary_share), context.config.summary_max_tokens
+        )
+        if budget < _MIN_SUMMARY_TOKENS:
+            return abandon(
+                f"no room for a summary: the kept messages leave {max(room, 0)} of {context.target_tokens} "
+                "target tokens",
+                room=room,
+            )
+        max_tokens = budget
         summary = "\n\n".join(p.body for p in previous) if previous else None
         chunks = _chunks(transcript, self._chunk_chars(context))
         try:
@@ -169,9 +188,9 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
         files = files_touched(fresh)
         memory.absorb(_Memory(body="", files=files, quotes=_quotes(fresh)))
         memory.trim_quotes(self.settings.user_quote_chars if self.settings.quote_user_messages else 0)
-        text = memory.render(files=self.settings.record_files)
         generation = 1 + max((p.generation for p in previous), default=0)
-        new_messages, final_summary = self._fit(text, memory, parts, context, generation=generation)
+        new_messages, final_summary = self._fit(memory, parts, context, budget=budget, generation=generation)
+        text = memory.render(files=self.settings.record_files)
         tokens_after = context.count(new_messages)
         if tokens_after >= tokens_before:
             return abandon(
@@ -208,18 +227,31 @@ class SummarizeOlderStrategy(ConfiguredStrategy[SummarizeOptions]):
         return _DEFAULT_CHUNK_CHARS
 
     def _fit(
-        self, summary: str, memory: _Memory, parts: Layout, context: CompactionContext, *, generation: int
+        self, memory: _Memory, parts: Layout, context: CompactionContext, *, budget: int, generation: int
     ) -> tuple[list[ModelMessage], str]:
-        """The new history and its summary, clipped when the summary alone would keep it over the target."""
+        """The new history and its summary, brought within ``budget`` tokens.
+
+        Quoted user messages go first (the middle ones before the first and the latest), then the model's
+        text is clipped; what is stored in the metadata is what was kept, so the next summary starts from it.
+        """
+        empty = context.count(_build("", parts, {}))
+
+        def cost(text: str) -> int:
+            return context.count(_build(text, parts, {})) - empty
+
+        text = memory.render(files=self.settings.record_files)
+        while memory.quotes and cost(text) > budget:
+            del memory.quotes[len(memory.quotes) // 2]
+            text = memory.render(files=self.settings.record_files)
+        full, keep = text, len(text)
+        for _ in range(8):  # the clip is sized from the token share; a few rounds converge
+            over = cost(text) - budget
+            if over <= 0:
+                break
+            keep = max(1, int(keep * budget / (budget + over)) - 16)
+            text = clip(full, keep)
         metadata = {"strategy": self.name, "generation": generation, **memory.as_metadata()}
-        text = summary
-        candidate = _build(text, parts, metadata)
-        limit = len(summary)
-        while context.count(candidate) > context.target_tokens and limit > _MIN_SUMMARY_CHARS:
-            limit = max(_MIN_SUMMARY_CHARS, int(limit * 0.8))
-            text = clip(summary, limit)
-            candidate = _build(text, parts, metadata)
-        return candidate, text
+        return _build(text, parts, metadata), text
 
 
 def _only_summary(message: ModelMessage) -> bool:
@@ -247,7 +279,7 @@ def _build(summary: str, parts: Layout, metadata: dict[str, Any]) -> list[ModelM
         head[-1] = replace(head[-1], parts=[*head[-1].parts, part])
     else:
         head.append(ModelRequest(parts=[part]))
-    return [*head, *parts.pinned, *parts.tail]
+    return joined(head, parts.pinned, parts.tail)
 
 
 def _chunks(lines: list[str], size: int) -> list[str]:

@@ -11,6 +11,7 @@ from pydantic_ai.messages import ModelMessage, UserPromptPart, repair_messages
 
 from mamba_agents.context.config import CompactionConfig
 from mamba_agents.context.convert import to_model_messages
+from mamba_agents.context.fallback import fit
 from mamba_agents.context.result import CompactionResult, ContextState
 from mamba_agents.context.strategy import CompactionContext, CompactionStrategy
 from mamba_agents.context.turns import invariant_violations, split_turns
@@ -168,7 +169,8 @@ class ContextManager:
         with span as current:
             try:
                 result = await self._pass(strategy, original, context)
-                if within_current_turn and context.count(result.messages) > context.target_tokens:
+                over = context.count(result.messages) > context.target_tokens
+                if within_current_turn and result.success and over:
                     context.current_turn = True
                     inner = await self._pass(strategy, result.messages, context)
                     inner.removed_count += result.removed_count
@@ -178,6 +180,12 @@ class ContextManager:
             except Exception as exc:  # a failed compaction must never cost the conversation
                 result = CompactionResult(strategy=name, success=False, error=f"{type(exc).__name__}: {exc}")
                 result.messages = original
+            # Before a model request the target must hold even when the strategy failed; on request, a
+            # failed strategy leaves the conversation as it was.
+            if (result.success or within_current_turn) and context.count(
+                result.messages
+            ) > context.target_tokens:
+                result = self._fall_back(result, original, context, current_turn=within_current_turn)
             result.strategy = result.strategy or name
             result.usage = result.usage if result.usage.requests else context.usage
             result.tokens_before = tokens_before
@@ -199,6 +207,34 @@ class ContextManager:
         problem = self._check(messages, result.messages)
         if problem:
             raise ValueError(problem)
+        return result
+
+    def _fall_back(
+        self,
+        result: CompactionResult,
+        original: list[ModelMessage],
+        context: CompactionContext,
+        *,
+        current_turn: bool,
+    ) -> CompactionResult:
+        """Bring what the strategy left to the target; ``details["fallback"]`` says what that took."""
+        try:
+            messages, report = fit(result.messages, context, current_turn=current_turn)
+            messages = repair_messages(messages, repair_last_response=False)
+            problem = self._check(original, messages)
+            if problem:
+                raise ValueError(problem)
+        except Exception as exc:  # the strategy's result stands; the fallback's failure is reported
+            result.details["fallback"] = {"error": f"{type(exc).__name__}: {exc}"}
+            return result
+        if messages == result.messages:
+            result.details["fallback"] = report
+            return result
+        if not result.success:
+            result.details["strategy_error"] = result.error
+            result.success, result.error = True, None
+        result.messages = messages
+        result.details["fallback"] = report
         return result
 
     def _summary_model(self) -> Model | None:

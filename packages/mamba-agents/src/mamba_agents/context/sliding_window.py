@@ -36,11 +36,17 @@ class SlidingWindowStrategy(CompactionStrategy):
         while dropped < droppable and total > context.target_tokens:
             total -= sizes[dropped]
             dropped += 1
-        kept = [m for unit in units[dropped:] for m in unit]
+
+        def keep(start: int) -> list[ModelMessage]:
+            return parts.join([m for unit in units[start:] for m in unit])
+
+        # The sizes add up only roughly (a separator where two requests would meet): check the real thing.
+        while dropped < droppable and context.count(keep(dropped)) > context.target_tokens:
+            dropped += 1
         removed = sum(len(unit) for unit in units[:dropped])
         return CompactionResult(
             strategy=self.name,
-            messages=parts.join(kept),
+            messages=keep(dropped),
             removed_count=removed,
             details={"units_dropped": dropped},
         )

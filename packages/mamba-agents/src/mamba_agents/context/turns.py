@@ -20,6 +20,8 @@ from pydantic_ai.messages import (
     UserPromptPart,
 )
 
+from mamba_agents.context.join import joined
+
 
 def is_user_turn_start(message: ModelMessage) -> bool:
     return isinstance(message, ModelRequest) and any(isinstance(p, UserPromptPart) for p in message.parts)
@@ -52,7 +54,8 @@ class Partition:
     tail: list[ModelMessage]
 
     def join(self, middle: Sequence[ModelMessage] | None = None) -> list[ModelMessage]:
-        return [*self.head, *(self.middle if middle is None else middle), *self.tail]
+        """``head + middle + tail``, with a note where two requests would otherwise meet (and merge)."""
+        return joined(self.head, self.middle if middle is None else middle, self.tail)
 
 
 def partition(messages: Sequence[ModelMessage], preserve_recent_turns: int) -> Partition:
