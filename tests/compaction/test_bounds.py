@@ -74,3 +74,48 @@ def test_a_standalone_context_manager_reaches_the_target(strategy):
     assert numbers == sorted(set(numbers)) and numbers[-1] == 29
     if strategy in ("summarize_older", "hybrid"):
         assert result.summary and result.summary.startswith("## Task")
+
+
+def test_importance_scoring_asks_the_agents_model():
+    model = ChatModel()
+    bot = agent("importance_scoring", model)
+
+    async def chat() -> list:
+        found = []
+        for i in range(12):
+            found.extend((await bot.run(prompt(i))).compactions)
+        return found
+
+    compactions = asyncio.run(chat())
+    assert model.strategy_requests >= 1
+    assert any(c.details.get("scorer") == "model" for c in compactions), [c.details for c in compactions]
+
+
+def test_an_updated_summary_replaces_the_old_one_within_its_budget():
+    from mamba_agents.context import CompactionConfig
+    from pydantic_ai.messages import CompactionPart
+
+    config = CompactionConfig(
+        strategy="summarize_older",
+        trigger_threshold_tokens=900,
+        target_tokens=600,
+        preserve_recent_turns=1,
+        strategy_options={"summary_share": 0.25},
+    )
+    manager = ContextManager(config, model=FunctionModel(ChatModel(), model_name="lorem"))
+    counter = manager.token_counter
+    for cycle in range(4):
+        for i in range(cycle * 10, cycle * 10 + 10):
+            manager.add_messages(
+                [{"role": "user", "content": prompt(i)}, {"role": "assistant", "content": "ok"}]
+            )
+        result = asyncio.run(manager.compact())
+        assert result.success, result.error
+        messages = manager.get_messages()
+        parts = [p for m in messages for p in m.parts if isinstance(p, CompactionPart)]
+        assert len(parts) == 1
+        alone = counter.count_messages([ModelRequest(parts=[parts[0]])])
+        empty = counter.count_messages([ModelRequest(parts=[CompactionPart(content="")])])
+        assert alone - empty <= 600 * 0.25
+        assert manager.token_count() <= 600
+        assert first_request_prompts(messages) == [prompt(0)]
