@@ -46,17 +46,19 @@ def is_summary_request(message: ModelMessage) -> bool:
 
 def fit(
     messages: list[ModelMessage], context: CompactionContext, *, current_turn: bool
-) -> tuple[list[ModelMessage], dict[str, Any]]:
-    """``messages`` brought to ``context.target_tokens`` as far as possible, and what it took."""
+) -> tuple[list[ModelMessage], dict[str, Any], dict[int, Any]]:
+    """``messages`` brought to ``context.target_tokens`` as far as possible, what it took, and the clipped
+    parts (``id(clipped) -> original part``) so the manager can tell a clipped prompt from a dropped one."""
     target = context.target_tokens
     report: dict[str, Any] = {"exchanges_dropped": 0, "turn_exchanges_dropped": 0, "parts_clipped": 0}
     current = _drop_older(messages, context, report, "exchanges_dropped", inner=False)
     if current_turn and context.count(current) > target:
         current = _drop_older(current, context, report, "turn_exchanges_dropped", inner=True)
+    clipped: dict[int, Any] = {}
     if context.count(current) > target:
-        current = _clip(current, context, report)
+        current = _clip(current, context, report, clipped)
     report["reached_target"] = context.count(current) <= target
-    return current, report
+    return current, report, clipped
 
 
 def _drop_older(
@@ -107,7 +109,7 @@ def _keep(parts: Partition, units: list[list[ModelMessage]], dropped: set[int]) 
 
 
 def _clip(
-    messages: list[ModelMessage], context: CompactionContext, report: dict[str, Any]
+    messages: list[ModelMessage], context: CompactionContext, report: dict[str, Any], clipped: dict[int, Any]
 ) -> list[ModelMessage]:
     """Clip the longest texts (prompts, tool results, replies, summaries) until the history fits."""
     current = list(messages)
@@ -124,11 +126,13 @@ def _clip(
         note = CLIP_NOTE.format(chars=len(text))
         keep_tokens = max(0, part_tokens - excess - context.count([_note_message(note)]))
         keep = int(len(text) * keep_tokens / part_tokens)
-        clipped = clip_text(text, keep)
-        if len(clipped) >= len(text):
+        shorter = clip_text(text, keep)
+        if len(shorter) >= len(text):
             break
+        old = message.parts[position]
         new_parts = list(message.parts)
-        new_parts[position] = replace(message.parts[position], content=clipped)  # type: ignore[call-arg]
+        new_parts[position] = replace(old, content=shorter)  # type: ignore[call-arg]
+        clipped[id(new_parts[position])] = clipped.pop(id(old), old)
         current[index] = replace(message, parts=new_parts)  # type: ignore[arg-type]
         report["parts_clipped"] += 1
     return current

@@ -219,9 +219,9 @@ class ContextManager:
     ) -> CompactionResult:
         """Bring what the strategy left to the target; ``details["fallback"]`` says what that took."""
         try:
-            messages, report = fit(result.messages, context, current_turn=current_turn)
+            messages, report, clipped = fit(result.messages, context, current_turn=current_turn)
             messages = repair_messages(messages, repair_last_response=False)
-            problem = self._check(original, messages)
+            problem = self._check(original, messages, clipped)
             if problem:
                 raise ValueError(problem)
         except Exception as exc:  # the strategy's result stands; the fallback's failure is reported
@@ -248,7 +248,14 @@ class ContextManager:
             return infer_model(qualify_model_name(self.config.summarization_model))
         return self.model
 
-    def _check(self, before: list[ModelMessage], after: list[ModelMessage]) -> str | None:
+    def _check(
+        self, before: list[ModelMessage], after: list[ModelMessage], clipped: Mapping[int, Any] | None = None
+    ) -> str | None:
+        """Why ``after`` is not an acceptable compaction of ``before`` (``None`` when it is).
+
+        ``clipped`` maps a clipped part's id to the part it was clipped from: a clipped prompt is kept.
+        """
+        clipped = clipped or {}
         problems = invariant_violations(after)
         if problems:
             return "compaction broke the history: " + "; ".join(problems[:3])
@@ -258,12 +265,14 @@ class ContextManager:
         # Compared by prompt part, not by message: history repair merges adjacent requests (the first request
         # with a summary, or with the next turn's prompt), which rebuilds the message but keeps its parts.
         def prompts(turns: list[list[ModelMessage]]) -> list[int]:
-            return [id(p) for t in turns for p in t[0].parts if isinstance(p, UserPromptPart)]
+            return [
+                id(clipped.get(id(p), p)) for t in turns for p in t[0].parts if isinstance(p, UserPromptPart)
+            ]
 
         if not set(prompts(turns_before[:1])) <= set(prompts(turns_after[:1])):
             return "compaction dropped the first user message"
         keep = min(self.config.preserve_recent_turns, len(turns_before))
-        kept = {id(p) for m in after for p in m.parts}
+        kept = {id(clipped.get(id(p), p)) for m in after for p in m.parts}
         if not set(prompts(turns_before[len(turns_before) - keep :])) <= kept:
             return f"compaction dropped one of the last {keep} turns"
         return None
