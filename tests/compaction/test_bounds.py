@@ -119,3 +119,34 @@ def test_an_updated_summary_replaces_the_old_one_within_its_budget():
         assert alone - empty <= 600 * 0.25
         assert manager.token_count() <= 600
         assert first_request_prompts(messages) == [prompt(0)]
+
+
+def test_a_pass_that_cannot_reach_the_trigger_waits_for_the_context_to_grow():
+    from mamba_agents.context import CompactionResult, CompactionStrategy
+
+    from tests.compaction.helpers import CharCounter, call, reply, result, user
+
+    class Nothing(CompactionStrategy):
+        name = "nothing"
+
+        async def compact(self, messages, context):
+            return CompactionResult(strategy=self.name, messages=list(messages))
+
+    # The preserved turn's tool call arguments alone are over the trigger: nothing may be dropped or clipped.
+    config = CompactionConfig(trigger_threshold_tokens=300, target_tokens=200, preserve_recent_turns=1)
+    manager = ContextManager(config, strategy=Nothing(), token_counter=CharCounter())
+    messages = [user("go"), call("write_file", {"path": "a", "content": "x " * 1_000}, "c1")]
+    assert manager.should_compact(messages)
+    first = asyncio.run(manager.compact_messages(messages, within_current_turn=True))
+    assert first.tokens_after >= 300 and first.details["retry_at_tokens"] == first.tokens_after + 50
+    assert not first.details["fallback"]["reached_target"]
+    assert not manager.should_compact(messages)  # the same pass would be repeated for nothing
+
+    grown = [*messages, result("write_file", "ok", "c1"), reply("done " * 10)]
+    assert manager.token_counter.count_messages(grown) < first.details["retry_at_tokens"]
+    assert not manager.should_compact(grown)
+    grown += [user("again " * 100)]
+    assert manager.should_compact(grown)  # grown by half the trigger-target gap: try again
+
+    manager.clear()  # a context cut by someone else is judged afresh
+    assert manager.should_compact([messages[0], reply("y " * 1_000)])

@@ -65,6 +65,11 @@ class ContextManager:
         self.listeners: list[CompactionListener] = []
         # The owning Agent's system prompt (sent as instructions, not held among the messages).
         self.system_prompt: str | None = None
+        # After a compaction that could not get under the trigger, the next one waits until the context has
+        # grown by half the trigger-target gap: otherwise every model request would redo the same pass.
+        # (where it was left, where to try again); a context smaller than where it was left was cut by
+        # someone else, and is judged afresh.
+        self._stuck: tuple[int, int] | None = None
 
     # -- messages -------------------------------------------------------------------------------------
 
@@ -101,8 +106,12 @@ class ContextManager:
         return self.config.thresholds(self.context_window)
 
     def should_compact(self, messages: Sequence[ModelMessage] | None = None) -> bool:
+        """Whether the context is at the trigger (and not just where a failed pass left it)."""
         trigger, _ = self.thresholds()
-        return self.token_count(messages) >= trigger
+        tokens = self.token_count(messages)
+        if self._stuck is not None and not self._stuck[0] <= tokens < self._stuck[1]:
+            self._stuck = None
+        return tokens >= trigger and self._stuck is None
 
     def get_context_state(self, system_prompt: str | None = None) -> ContextState:
         trigger, target = self.thresholds()
@@ -196,6 +205,7 @@ class ContextManager:
                 result.removed_count = max(0, len(original) - len(result.messages))
             result.details.setdefault("seconds", round(time.perf_counter() - started, 4))
             _finish_span(current, result)
+        self._back_off(result)
         self._report(result)
         return result
 
@@ -276,6 +286,15 @@ class ContextManager:
         if not set(prompts(turns_before[len(turns_before) - keep :])) <= kept:
             return f"compaction dropped one of the last {keep} turns"
         return None
+
+    def _back_off(self, result: CompactionResult) -> None:
+        trigger, target = self.thresholds()
+        if result.tokens_after >= trigger:
+            retry_at = result.tokens_after + max(1, (trigger - target) // 2)
+            self._stuck = (result.tokens_after, retry_at)
+            result.details["retry_at_tokens"] = retry_at
+        else:
+            self._stuck = None
 
     def _report(self, result: CompactionResult) -> None:
         self.last_result = result
