@@ -22,7 +22,13 @@ import os
 import time
 
 import pytest
-from mamba_agents.context import CompactionConfig, ContextManager, invariant_violations
+from mamba_agents.context import (
+    CompactionConfig,
+    CompactionContext,
+    ContextManager,
+    invariant_violations,
+    partition,
+)
 from mamba_agents.tokens.counter import TokenCounter
 from pydantic_ai.direct import model_request
 from pydantic_ai.messages import (
@@ -81,7 +87,14 @@ def test_token_reduction(name, session, counter, benchmark, report):
     options = {"scorer": "heuristic"} if name == "importance_scoring" else {}
     cm = manager(name, counter, model=structured_stand_in(), **options)
 
-    deepest = asyncio.run(cm.compact_messages(session, target=1))
+    deepest_target = 1
+    if name == "summarize_older":  # it writes a summary only where one fits: the kept turns plus its budget
+        kept = partition(session, 2)
+        deepest_target = counter.count_messages([*kept.head, *kept.tail]) + 1_100
+    # The strategy alone (the manager's fallback would drop old turns to reach any target).
+    alone = CompactionContext(config=cm.config, target_tokens=deepest_target, counter=counter, model=cm.model)
+    deepest = asyncio.run(cm.strategy.compact(session, alone))
+    deepest.tokens_after = counter.count_messages(deepest.messages)
     half = asyncio.run(cm.compact_messages(session, target=total // 2))
     for result in (deepest, half):
         assert result.success, result.error
