@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mamba_agents import Agent
+import pytest
+from mamba_agents import Agent, AgentConfig
+from mamba_agents.context.config import CompactionConfig
 from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.usage import RequestUsage
@@ -79,3 +81,32 @@ def test_user_price_table_prices_a_local_model(settings):
     agent.run_sync("hi")
     assert agent.get_cost_breakdown().priced
     assert abs(agent.get_cost() - 2.0) < 1e-9
+
+
+@pytest.mark.parametrize("strategy", ["summarize_older", "importance_scoring", "hybrid"])
+def test_every_model_call_is_counted_once_compaction_calls_included(settings, strategy):
+    calls: list[int] = []
+
+    def model(messages, info):
+        calls.append(1)
+        return ModelResponse(
+            parts=[TextPart("noted: " + "ok " * 5)], usage=RequestUsage(input_tokens=40, output_tokens=7)
+        )
+
+    agent = Agent(
+        FunctionModel(model, model_name="my-llama"),
+        settings=settings,
+        config=AgentConfig(
+            context=CompactionConfig(
+                strategy=strategy,
+                trigger_threshold_tokens=600,
+                target_tokens=400,
+                preserve_recent_turns=1,
+            )
+        ),
+    )
+    for n in range(25):
+        agent.run_sync(f"Message {n}: " + "lorem ipsum dolor sit amet " * 4)
+        assert agent.get_usage().request_count == len(calls)
+        assert agent.get_usage().input_tokens == 40 * len(calls)
+    assert any(r.usage.requests for r in agent.get_compaction_history()), "compaction never asked the model"

@@ -452,6 +452,17 @@ class Agent(Generic[DepsT, OutputT]):
     def _record_compaction(self, result: CompactionResult) -> None:
         # The record drops the messages: a long conversation would otherwise keep every old history alive.
         record = dataclasses.replace(result, messages=[])
+        if result.usage.requests:  # a summarizer or scorer call is a model request the user pays for
+            model = self._context.summary_model_name() if self._context is not None else None
+            self._usage_tracker.record_usage(
+                result.usage.input_tokens,
+                result.usage.output_tokens,
+                model,
+                result.usage.cache_read_tokens,
+                result.usage.cache_write_tokens,
+                requests=result.usage.requests,
+                tool_name=f"compaction:{result.strategy}",
+            )
         self._compactions.append(record)
         if self._run_compactions is not None:
             self._run_compactions.append(record)

@@ -247,6 +247,12 @@ class ContextManager:
         result.details["fallback"] = report
         return result
 
+    def summary_model_name(self) -> str | None:
+        """The name of the model compaction asks (for usage records), or None when none is configured."""
+        if self.config.summarization_model:
+            return self.config.summarization_model
+        return getattr(self.model, "model_name", None)
+
     def _summary_model(self) -> Model | None:
         if self.config.summarization_model and self._resolve_model is not None:
             return self._resolve_model(self.config.summarization_model)

@@ -18,11 +18,13 @@ from pydantic_ai.conversation_store import ConversationConflict, ConversationRec
 from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter, ModelResponse
 from pydantic_ai.usage import RunUsage
 
+from mamba_agents.context.join import is_separator
 from mamba_agents.sessions.errors import SessionConflict
 
 if TYPE_CHECKING:
     from mamba_agents.context.manager import ContextManager
     from mamba_agents.tokens.tracker import UsageTracker
+    from mamba_agents.tokens.usage import UsageRecord
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,25 @@ async def logged_messages(store: ConversationStore, name: str) -> list[ModelMess
     return out
 
 
+def model_responses(messages: list[ModelMessage]) -> list[ModelResponse]:
+    """The responses a model really sent, each once: what the usage records are rebuilt from.
+
+    Compaction leaves notes shaped as responses (no model made them) and rewrites responses it clips, so a
+    response is known by when and by whom it was made and what it cost, not by its (possibly clipped) text.
+    """
+    seen: set[tuple[Any, ...]] = set()
+    out: list[ModelResponse] = []
+    for message in messages:
+        if not isinstance(message, ModelResponse) or is_separator(message):
+            continue
+        key = (message.timestamp, message.model_name, message.provider_response_id, repr(message.usage))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(message)
+    return out
+
+
 class SessionBinding:
     """The session an agent is bound to: loads on first use, saves after every completed turn.
 
@@ -128,9 +149,21 @@ class SessionBinding:
                 if record is not None and record.branches
                 else conversation.messages
             )
-            self._tracker.record_messages(m for m in logged or [] if isinstance(m, ModelResponse))
+            rebuilt = self._tracker.record_messages(model_responses(logged or []))
+            self._record_unlogged(conversation.usage, rebuilt)
         self._recorded = len(self._tracker)
         self._conversation = conversation
+
+    def _record_unlogged(self, stored: RunUsage, rebuilt: list[UsageRecord]) -> None:
+        # Compaction's own model calls (summaries, scores) leave no response in the history, but the stored
+        # totals counted them; they come back as one record so totals survive a restart.
+        requests = stored.requests - sum(r.requests for r in rebuilt)
+        input_tokens = stored.input_tokens - sum(r.input_tokens for r in rebuilt)
+        output_tokens = stored.output_tokens - sum(r.output_tokens for r in rebuilt)
+        if requests > 0 and input_tokens >= 0 and output_tokens >= 0:
+            self._tracker.record_usage(
+                input_tokens, output_tokens, None, requests=requests, tool_name="compaction"
+            )
 
     async def save(self) -> None:
         """Store the turn the agent just completed, with the usage it added."""
