@@ -29,6 +29,12 @@ _EXPORTS: dict[str, str] = {
     "PromptManager": "mamba_agents.prompts",
     "PromptTemplate": "mamba_agents.prompts",
     "TemplateConfig": "mamba_agents.prompts",
+    "Workflow": "mamba_agents.workflows",
+    "WorkflowConfig": "mamba_agents.workflows",
+    "WorkflowHooks": "mamba_agents.workflows",
+    "WorkflowResult": "mamba_agents.workflows",
+    "WorkflowState": "mamba_agents.workflows",
+    "WorkflowStep": "mamba_agents.workflows",
     "hookimpl": "mamba_agents.plugins",
 }
 
@@ -46,3 +52,11 @@ if TYPE_CHECKING:
     from mamba_agents.plugins import hookimpl
     from mamba_agents.prompts import PromptConfig, PromptManager, PromptTemplate, TemplateConfig
     from mamba_agents.tokens import CostBreakdown, TokenUsage, UsageRecord
+    from mamba_agents.workflows import (
+        Workflow,
+        WorkflowConfig,
+        WorkflowHooks,
+        WorkflowResult,
+        WorkflowState,
+        WorkflowStep,
+    )

@@ -15,6 +15,7 @@ PLUGIN_DISTRIBUTIONS: dict[str, tuple[str, str]] = {
     "mamba_agents_local": ("mamba-agents-local", "local"),
     "mamba_agents_mcp": ("mamba-agents-mcp", "mcp"),
     "mamba_agents_sessions": ("mamba-agents-sessions", "sessions"),
+    "mamba_agents_workflows": ("mamba-agents-workflows", "workflows"),
 }
 
 

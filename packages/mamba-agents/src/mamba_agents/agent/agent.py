@@ -43,6 +43,7 @@ from mamba_agents.tokens import (
     UsageTracker,
 )
 from mamba_agents.tokens.cost import Cost
+from mamba_agents.workflows.tracking import active_run as active_workflow_run
 
 if TYPE_CHECKING:
     from mamba_agents.config import AgentSettings
@@ -222,8 +223,18 @@ class Agent(Generic[DepsT, OutputT]):
         """Run one turn. The conversation so far is sent along and the new messages are kept.
 
         Runs of one agent take turns, from any thread or event loop. When the last run ended waiting on tool
-        calls (``DeferredToolRequests``), pass ``deferred_tool_results=`` to resume it.
+        calls (``DeferredToolRequests``), pass ``deferred_tool_results=`` to resume it. Inside a workflow's
+        run the turn is one of its steps (timed, bounded, its usage and cost recorded).
         """
+        workflow_run = active_workflow_run()
+        if workflow_run is not None:
+            return await workflow_run.agent_step(
+                self,
+                prompt,
+                lambda: self.run(
+                    prompt, message_history=message_history, usage_limits=usage_limits, **kwargs
+                ),
+            )
         async with self._turn() as compactions:
             history = self._history(message_history, prompt, kwargs)
             result = await self._agent.run(

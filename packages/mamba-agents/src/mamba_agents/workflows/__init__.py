@@ -1,0 +1,50 @@
+"""Workflows: orchestration patterns over agents.
+
+The base classes (``Workflow``, ``WorkflowConfig``, ``WorkflowState``, ``WorkflowHooks``, ``WorkflowResult``)
+are the core's; ReAct, Plan-Execute and Reflection come from the ``mamba-agents-workflows`` plugin and are
+registered through ``mamba_register_workflows`` (``get_workflow("react")``).
+"""
+
+from typing import TYPE_CHECKING
+
+from mamba_agents._lazy import lazy_exports
+
+_PLUGIN = "mamba_agents_workflows"
+
+_EXPORTS = {
+    "HookError": "mamba_agents.workflows.state",
+    "Workflow": "mamba_agents.workflows.base",
+    "WorkflowConfig": "mamba_agents.workflows.config",
+    "WorkflowError": "mamba_agents.workflows.errors",
+    "WorkflowExecutionError": "mamba_agents.workflows.errors",
+    "WorkflowHookWarning": "mamba_agents.workflows.hooks",
+    "WorkflowHooks": "mamba_agents.workflows.hooks",
+    "WorkflowLimitError": "mamba_agents.workflows.errors",
+    "WorkflowMaxIterationsError": "mamba_agents.workflows.errors",
+    "WorkflowMaxStepsError": "mamba_agents.workflows.errors",
+    "WorkflowResult": "mamba_agents.workflows.result",
+    "WorkflowState": "mamba_agents.workflows.state",
+    "WorkflowStep": "mamba_agents.workflows.state",
+    "WorkflowStepTimeoutError": "mamba_agents.workflows.errors",
+    "WorkflowTimeoutError": "mamba_agents.workflows.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from mamba_agents.workflows.base import Workflow
+    from mamba_agents.workflows.config import WorkflowConfig
+    from mamba_agents.workflows.errors import (
+        WorkflowError,
+        WorkflowExecutionError,
+        WorkflowLimitError,
+        WorkflowMaxIterationsError,
+        WorkflowMaxStepsError,
+        WorkflowStepTimeoutError,
+        WorkflowTimeoutError,
+    )
+    from mamba_agents.workflows.hooks import WorkflowHooks, WorkflowHookWarning
+    from mamba_agents.workflows.result import WorkflowResult
+    from mamba_agents.workflows.state import HookError, WorkflowState, WorkflowStep
