@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic_ai import Agent as PydanticAgent
-from pydantic_ai import DeferredToolRequests, RunContext, UsageLimits
+from pydantic_ai import CancellationToken, DeferredToolRequests, RunContext, UsageLimits
 from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.exceptions import RunCancelled
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model
 
+from mamba_agents.agent import cancel as _cancel
 from mamba_agents.agent.capabilities import FacadeRuntime, GracefulToolErrors, UsageTracking, graceful_tool
 from mamba_agents.agent.config import AgentConfig
 from mamba_agents.agent.loop import run_sync as _run_sync
@@ -22,7 +24,9 @@ from mamba_agents.agent.messages import MessageQuery
 from mamba_agents.agent.pending import PendingToolCallsError, deferred_output, still_pending
 from mamba_agents.agent.result import AgentResult
 from mamba_agents.agent.runlock import RunLock
+from mamba_agents.agent.timeouts import RunDeadline, ToolTimeouts
 from mamba_agents.agent.tools import build_toolsets, tool_decorator
+from mamba_agents.agent.turn import Turn
 from mamba_agents.backends.resolve import resolve_model
 from mamba_agents.config.checks import check_settings
 from mamba_agents.context.capability import CompactionCapability
@@ -110,6 +114,7 @@ class Agent(Generic[DepsT, OutputT]):
         self._run_compactions: list[CompactionResult] | None = None
         self._pending: DeferredToolRequests | None = None
         self._run_lock = RunLock(name=f"Agent({self.model_name!r})")
+        self._control = _cancel.RunControl()
         if self._config.track_context:
             self._context = ContextManager(
                 self._config.context or self._settings.context,
@@ -136,6 +141,8 @@ class Agent(Generic[DepsT, OutputT]):
             else None
         )
         caps: list[AbstractCapability[Any]] = [FacadeRuntime(UsageTracking(self._usage_tracker), compaction)]
+        if self._config.tool_timeout is not None:
+            caps.append(ToolTimeouts(self._config.tool_timeout))
         caps.extend(self._configured_capabilities())
         caps.extend(capabilities)
         self._resilience = build_resilience(
@@ -218,6 +225,8 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         message_history: Sequence[ModelMessage] | None = None,
         usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        cancellation_token: CancellationToken | None = None,
         **kwargs: Any,
     ) -> AgentResult[OutputT]:
         """Run one turn. The conversation so far is sent along and the new messages are kept.
@@ -225,6 +234,13 @@ class Agent(Generic[DepsT, OutputT]):
         Runs of one agent take turns, from any thread or event loop. When the last run ended waiting on tool
         calls (``DeferredToolRequests``), pass ``deferred_tool_results=`` to resume it. Inside a workflow's
         run the turn is one of its steps (timed, bounded, its usage and cost recorded).
+
+        ``timeout`` (seconds, default ``AgentConfig.run_timeout``) bounds the whole call, waiting for another
+        run of this agent included: past it the run stops with :class:`~mamba_agents.errors.RunTimeoutError`
+        (also pydantic-ai's ``RunTimedOut``). ``agent.cancel()`` or ``cancellation_token.cancel()``, from any
+        thread, stops it with :class:`~mamba_agents.errors.RunCancelledError` (also ``RunCancelled``). A
+        stopped turn in which tools ran is kept, their results included, followed by a note that the turn is
+        incomplete; otherwise the history stays as it was.
         """
         workflow_run = active_workflow_run()
         if workflow_run is not None:
@@ -232,21 +248,55 @@ class Agent(Generic[DepsT, OutputT]):
                 self,
                 prompt,
                 lambda: self.run(
-                    prompt, message_history=message_history, usage_limits=usage_limits, **kwargs
+                    prompt,
+                    message_history=message_history,
+                    usage_limits=usage_limits,
+                    timeout=timeout,
+                    cancellation_token=cancellation_token,
+                    **kwargs,
                 ),
             )
-        async with self._turn() as compactions:
+        async with self._turn(timeout, cancellation_token) as turn:
             history = self._history(message_history, prompt, kwargs)
-            result = await self._agent.run(
-                prompt, message_history=history, usage_limits=self._limits(usage_limits), **kwargs
-            )
+            try:
+                result = await self._agent.run(
+                    prompt,
+                    message_history=history,
+                    usage_limits=self._limits(usage_limits),
+                    **turn.run_kwargs(),
+                    **kwargs,
+                )
+            except RunCancelled as exc:
+                raise self._stopped(exc, turn) from None
             self._remember(result.all_messages(), result.output)
-            return AgentResult(result, compactions=compactions)
+            return AgentResult(result, compactions=turn.compactions)
 
-    def run_sync(self, prompt: str | Sequence[Any] | None = None, **kwargs: Any) -> AgentResult[OutputT]:
-        """``run`` from synchronous code; works inside a running event loop (Jupyter)."""
+    def run_sync(
+        self,
+        prompt: str | Sequence[Any] | None = None,
+        *,
+        timeout: float | None = None,
+        cancellation_token: CancellationToken | None = None,
+        **kwargs: Any,
+    ) -> AgentResult[OutputT]:
+        """``run`` from synchronous code; works inside a running event loop (Jupyter).
+
+        Ctrl-C (``KeyboardInterrupt``) cancels the run as :meth:`cancel` does: the model stream is closed
+        (so a local server stops generating), what the run completed is kept, and the interrupt is re-raised.
+        """
         self._run_lock.check_not_held()  # a tool of this agent's own run would wait for that run forever
-        return _run_sync(self.run(prompt, **kwargs))
+        token = cancellation_token or CancellationToken()
+        return _run_sync(
+            self.run(prompt, timeout=timeout, cancellation_token=token, **kwargs), on_interrupt=token.cancel
+        )
+
+    def cancel(self) -> bool:
+        """Stop the run in progress, from any thread or task; ``False`` when no run is in progress.
+
+        The run raises :class:`~mamba_agents.errors.RunCancelledError`; its model stream and tools are
+        cancelled; what it completed is kept as :meth:`run` describes. Runs waiting for it start afterwards.
+        """
+        return self._control.cancel()
 
     @asynccontextmanager
     async def run_stream(
@@ -255,19 +305,32 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         message_history: Sequence[ModelMessage] | None = None,
         usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        cancellation_token: CancellationToken | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
-        """Stream one turn (``async with agent.run_stream(...) as stream``); kept once it completes."""
-        async with self._turn():
+        """Stream one turn (``async with agent.run_stream(...) as stream``); kept once it completes.
+
+        ``timeout`` and ``cancellation_token`` as for :meth:`run`; a stream stopped part-way is not stored.
+        """
+        async with self._turn(timeout, cancellation_token) as turn:
             history = self._history(message_history, prompt, kwargs)
-            async with self._agent.run_stream(
-                prompt, message_history=history, usage_limits=self._limits(usage_limits), **kwargs
-            ) as stream:
-                yield stream
-                if not stream.is_complete:
-                    # Drain what the caller did not read, so the stored history holds the whole answer.
-                    await stream.get_output()
-            self._remember(stream.all_messages(), await stream.get_output())
+            try:
+                async with self._agent.run_stream(
+                    prompt,
+                    message_history=history,
+                    usage_limits=self._limits(usage_limits),
+                    **turn.run_kwargs(),
+                    **kwargs,
+                ) as stream:
+                    yield stream
+                    if not stream.is_complete:
+                        # Drain what the caller did not read, so the stored history holds the whole answer.
+                        await stream.get_output()
+                output = await stream.get_output()
+            except RunCancelled as exc:
+                raise self._stopped(exc, turn) from None
+            self._remember(stream.all_messages(), output)
 
     @asynccontextmanager
     async def iter(
@@ -276,15 +339,27 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         message_history: Sequence[ModelMessage] | None = None,
         usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        cancellation_token: CancellationToken | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
-        """Node-by-node control (``async with agent.iter(...) as run``); kept when the run finishes."""
-        async with self._turn():
+        """Node-by-node control (``async with agent.iter(...) as run``); kept when the run finishes.
+
+        ``timeout`` and ``cancellation_token`` as for :meth:`run`.
+        """
+        async with self._turn(timeout, cancellation_token) as turn:
             history = self._history(message_history, prompt, kwargs)
-            async with self._agent.iter(
-                prompt, message_history=history, usage_limits=self._limits(usage_limits), **kwargs
-            ) as run:
-                yield run
+            try:
+                async with self._agent.iter(
+                    prompt,
+                    message_history=history,
+                    usage_limits=self._limits(usage_limits),
+                    **turn.run_kwargs(),
+                    **kwargs,
+                ) as run:
+                    yield run
+            except RunCancelled as exc:
+                raise self._stopped(exc, turn) from None
             if run.result is not None:
                 self._remember(run.result.all_messages(), run.result.output)
 
@@ -444,21 +519,62 @@ class Agent(Generic[DepsT, OutputT]):
     # -- internals ------------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[list[CompactionResult]]:
+    async def _turn(
+        self, timeout: float | None, cancellation_token: CancellationToken | None
+    ) -> AsyncIterator[Turn]:
         # Concurrent runs on one agent would each snapshot the history and then overwrite each other's turn,
         # so runs take turns on one lock shared by every thread and event loop.
-        token = await self._run_lock.acquire()
-        compactions: list[CompactionResult] = []
-        self._run_compactions = compactions
+        turn = Turn(
+            deadline=RunDeadline.resolve(timeout, self._config.run_timeout),
+            token=cancellation_token or CancellationToken(),
+            token_given=cancellation_token is not None,
+        )
+        lock = await turn.acquire(self._run_lock)
+        self._run_compactions = turn.compactions
+        self._control.begin(turn.token)
         try:
             if self._session is not None:
                 await self._session.load()
-            yield compactions
+            try:
+                yield turn
+            except RunCancelled:
+                if turn.kept and self._session is not None:
+                    await self._session.save()  # the tools that ran are part of the stored session too
+                raise
             if self._session is not None:
                 await self._session.save()
         finally:
+            self._control.end()
             self._run_compactions = None
-            self._run_lock.release(token)
+            self._run_lock.release(lock)
+
+    def _stopped(self, error: RunCancelled, turn: Turn) -> BaseException:
+        """The error a timed-out or cancelled run raises, after keeping what it completed."""
+        from mamba_agents.errors.mapping import to_agent_error
+
+        reason, why = _cancel.why_stopped(
+            error,
+            by_cancel=self._control.cancelled_by_us,
+            token_given=turn.token_given,
+            limit=turn.deadline.limit if turn.deadline is not None else None,
+        )
+        kept = _cancel.kept_history(error, why, {"reason": reason, "why": why})
+        if kept is not None:
+            self._remember(kept[0])
+            turn.kept = True
+        tools = kept[1] if kept is not None else 0
+        mapped = to_agent_error(error)
+        message = _cancel.describe_stop(why, tools, kept is not None)
+        mapped.message = message  # type: ignore[attr-defined]
+        mapped.args = (message,)
+        return _cancel.with_details(
+            mapped,
+            reason=reason,
+            timeout=turn.deadline.seconds if turn.deadline is not None else None,
+            limit=turn.deadline.limit if reason == "timeout" and turn.deadline is not None else None,
+            tool_calls_kept=tools,
+            incomplete=True,
+        )
 
     def _record_compaction(self, result: CompactionResult) -> None:
         # The record drops the messages: a long conversation would otherwise keep every old history alive.

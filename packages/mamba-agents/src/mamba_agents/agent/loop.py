@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -24,11 +25,18 @@ def _background_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+# After Ctrl-C, how long the caller waits for the coroutine to stop (close its streams, keep what it did)
+# before it is cancelled outright and the interrupt goes on regardless.
+INTERRUPT_GRACE_SECONDS = 3.0
+
+
+def run_sync(coro: Coroutine[Any, Any, T], *, on_interrupt: Callable[[], Any] | None = None) -> T:
     """Run ``coro`` to completion from synchronous code, whether or not this thread has a running loop.
 
     The coroutine runs on a long-lived loop in a daemon thread, so clients bound to a loop (HTTP pools, MCP
-    sessions) stay usable across calls. Ctrl-C cancels the coroutine.
+    sessions) stay usable across calls. Ctrl-C calls ``on_interrupt`` (a graceful stop) and waits for the
+    coroutine to end, at most ``INTERRUPT_GRACE_SECONDS``; without it, or past that, the coroutine is
+    cancelled. The ``KeyboardInterrupt`` is re-raised either way.
     """
     loop = _background_loop()
     if threading.current_thread().name == "mamba-agents-sync":
@@ -39,5 +47,12 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     try:
         return future.result()
     except KeyboardInterrupt:
-        future.cancel()
+        if on_interrupt is not None:
+            with contextlib.suppress(BaseException):
+                on_interrupt()
+                future.result(timeout=INTERRUPT_GRACE_SECONDS)
+        if not future.done():
+            future.cancel()
+            with contextlib.suppress(BaseException):
+                future.result(timeout=INTERRUPT_GRACE_SECONDS)
         raise

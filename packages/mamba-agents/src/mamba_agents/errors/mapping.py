@@ -174,7 +174,9 @@ def to_agent_error(exc: BaseException, info: dict[str, Any] | None = None) -> Ba
 
 
 def _build(cls: type[AgentError], exc: BaseException, message: str, details: dict[str, Any]) -> AgentError:
-    mapped = cls.__new__(cls)
+    # A class that is both an OSError (TimeoutError) and a RuntimeError (pydantic-ai's RunTimedOut) must be
+    # created by OSError's constructor: it owns the instance layout, and RuntimeError's refuses the class.
+    mapped = OSError.__new__(cls) if issubclass(cls, OSError) else cls.__new__(cls)
     mapped.__dict__.update(exc.__dict__)
     AgentError.__init__(mapped, message, cause=exc, **details)
     for key in details.keys() & exc.__dict__.keys():  # ours is better informed (fractional Retry-After)
