@@ -128,7 +128,7 @@ def test_grep_skips_binary_and_oversized_files(root: Path) -> None:
     sec = FilesystemSecurity(base_directory=root, max_file_size=1_000)
     found = grep_search("needle", security=sec)
     assert [m.file for m in found] == ["small.txt"]
-    assert found.files_skipped == 2
+    assert found.files_skipped == 3  # blob.txt, large.txt, and key.pem: a secret by name is never read
 
 
 def test_grep_missing_path(sec: FilesystemSecurity) -> None:

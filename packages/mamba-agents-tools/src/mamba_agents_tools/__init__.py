@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "TOOL_NAMES": "toolset",
     "ToolError": "errors",
     "PathOutsideSandboxError": "errors",
+    "ProtectedPathError": "errors",
     "ExtensionNotAllowedError": "errors",
     "ReadOnlyError": "errors",
     "FileTooLargeError": "errors",
@@ -67,6 +68,7 @@ __all__ = [
     "NotAFileError",
     "PathNotFoundError",
     "PathOutsideSandboxError",
+    "ProtectedPathError",
     "ReadOnlyError",
     "ResultList",
     "SandboxedToolset",
@@ -108,6 +110,7 @@ if TYPE_CHECKING:
         NotAFileError,
         PathNotFoundError,
         PathOutsideSandboxError,
+        ProtectedPathError,
         ReadOnlyError,
         ToolError,
     )

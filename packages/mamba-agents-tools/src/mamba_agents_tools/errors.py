@@ -37,6 +37,11 @@ class ReadOnlyError(ToolError, PermissionError):
     """A write, append, move, copy or delete was attempted in read-only mode."""
 
 
+class ProtectedPathError(ToolError, PermissionError):
+    """The path is protected: the framework's configuration, VCS internals, the prompts folder (not
+    writable) or a secret by name (neither readable nor writable); see ``tools.allow_protected``."""
+
+
 class FileTooLargeError(ToolError, PermissionError):
     """The file (or the file a write would produce) is larger than ``max_file_size``."""
 

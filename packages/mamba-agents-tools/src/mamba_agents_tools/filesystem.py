@@ -105,9 +105,12 @@ def _read_bytes(sec: FilesystemSecurity, path: str | os.PathLike[str]) -> tuple[
     if real.is_dir():
         raise NotAFileError(f"{_requested(path)!r} is a directory; use list_directory to see what it holds")
     sec.check_extension(real, path)
+    sec.check_protected(real, path, write=False, action="read")
     fd = sec.open_file(real, path)
     with os.fdopen(fd, "rb") as fh:
-        sec.check_size(os.fstat(fh.fileno()).st_size, f"{_requested(path)!r}")
+        info = os.fstat(fh.fileno())
+        sec.check_hardlinks(info, real, path)
+        sec.check_size(info.st_size, f"{_requested(path)!r}")
         limit = sec.max_file_size
         data = fh.read() if limit is None else fh.read(limit + 1)
     if limit is not None:
@@ -243,6 +246,7 @@ def _writable_file(sec: FilesystemSecurity, path: str | os.PathLike[str], action
     if real.is_dir():
         raise NotAFileError(f"{_requested(path)!r} is a directory, not a file")
     sec.check_extension(real, path)
+    sec.check_protected(real, path, write=True, action=action)
     return real
 
 
@@ -296,6 +300,7 @@ def append_file(
             info = os.fstat(out.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise NotAFileError(f"{_requested(path)!r} is not a regular file")
+            sec.check_hardlinks(info, real, path)
             sec.check_size(info.st_size + len(data), f"{_requested(path)!r} after appending")
             out.write(data)
     return sec.display(real)
@@ -406,7 +411,7 @@ def file_info(path: str, *, security: FilesystemSecurity | None = None) -> dict[
 # -- delete, move, copy -----------------------------------------------------------------------------------
 
 
-def _existing_file_entry(sec: FilesystemSecurity, path: str | os.PathLike[str]) -> Path:
+def _existing_file_entry(sec: FilesystemSecurity, path: str | os.PathLike[str], action: str) -> Path:
     """The entry a delete or move acts on (a final symlink itself), after all policy checks."""
     entry = sec.resolve_entry(path)
     try:
@@ -417,6 +422,7 @@ def _existing_file_entry(sec: FilesystemSecurity, path: str | os.PathLike[str]) 
         raise NotAFileError(f"{_requested(path)!r} is a directory; only files can be deleted or moved")
     sec.check_extension(entry, path)
     sec.check_extension(sec.resolve(path))
+    sec.check_protected(entry, path, write=True, action=action)
     return entry
 
 
@@ -425,7 +431,7 @@ def delete_file(path: str, *, security: FilesystemSecurity | None = None) -> boo
     """Delete a file (a symlink is removed itself, not its target). Directories are refused."""
     sec = default_security(security)
     sec.check_writable(f"delete {_requested(path)!r}")
-    entry = _existing_file_entry(sec, path)
+    entry = _existing_file_entry(sec, path, "delete")
     with PATH_LOCKS.hold(entry), sec.parent_dir(entry, path) as dir_fd:
         try:
             os.unlink(entry.name, dir_fd=dir_fd)
@@ -453,8 +459,9 @@ def move_file(source: str, destination: str, *, security: FilesystemSecurity | N
     """Move or rename a file; into ``destination`` if it is a directory. Returns the new path."""
     sec = default_security(security)
     sec.check_writable(f"move {_requested(source)!r}")
-    entry = _existing_file_entry(sec, source)
+    entry = _existing_file_entry(sec, source, "move")
     target = _destination(sec, destination, entry.name)
+    sec.check_protected(target, destination, write=True, action="move onto")
     if target == entry:
         return sec.display(target)
     with PATH_LOCKS.hold(entry, target):
@@ -484,6 +491,7 @@ def _copy_contents(
     fd = sec.open_file(Path(os.path.realpath(real)), source)
     with os.fdopen(fd, "rb") as src:
         info = os.fstat(src.fileno())
+        sec.check_hardlinks(info, real, source)
         sec.check_size(info.st_size, f"{_requested(source)!r}")
         chunks = iter(lambda: src.read(_CHUNK), b"")
         _write_atomically(
@@ -508,7 +516,9 @@ def copy_file(source: str, destination: str, *, security: FilesystemSecurity | N
     if not real.exists():
         raise PathNotFoundError(f"File not found: {_requested(source)!r}")
     sec.check_extension(real, source)
+    sec.check_protected(real, source, write=False, action="copy")
     target = _destination(sec, destination, real.name)
+    sec.check_protected(target, destination, write=True, action="copy onto")
     if target == real:
         raise InvalidArgumentError("source and destination are the same file")
     with PATH_LOCKS.hold(target):

@@ -141,13 +141,17 @@ def _compile(pattern: str, *, regex: bool, ignore_case: bool) -> re.Pattern[str]
 
 
 def _file_lines(sec: FilesystemSecurity, real: str) -> list[str] | None:
-    """The lines of a text file, or None when it is binary, too large or cannot be opened."""
+    """The lines of a text file, or None when it is binary, too large, protected or cannot be opened."""
     try:
+        sec.check_protected(Path(real), None, write=False, action="search")
         fd = sec.open_file(Path(real), sec.display(real))
     except (OSError, ValueError):
         return None
     with os.fdopen(fd, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
+        info = os.fstat(fh.fileno())
+        size = info.st_size
+        if sec.protected.same_file_as_protected(info, Path(real).parent):
+            return None
         if sec.max_file_size is not None and size > sec.max_file_size:
             return None
         data = fh.read() if sec.max_file_size is None else fh.read(sec.max_file_size + 1)
@@ -191,6 +195,7 @@ def grep_search(
         files: Iterator[tuple[str, str, bool]] = _walk(sec, root, matcher, recursive=recursive)
     else:
         sec.check_extension(root, path)
+        sec.check_protected(root, path, write=False, action="search")
         files = iter([(str(root), str(root), False)])
     results = GrepResults()
     for entry, real, is_dir in files:

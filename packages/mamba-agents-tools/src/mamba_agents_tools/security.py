@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from mamba_agents_tools.errors import (
     ExtensionNotAllowedError,
@@ -26,8 +26,10 @@ from mamba_agents_tools.errors import (
     NotAFileError,
     PathNotFoundError,
     PathOutsideSandboxError,
+    ProtectedPathError,
     ReadOnlyError,
 )
+from mamba_agents_tools.protected import ProtectedPaths
 
 if TYPE_CHECKING:
     from mamba_agents.config import ToolsConfig
@@ -67,7 +69,9 @@ class FilesystemSecurity(BaseModel):
     ``allowed_extensions`` / ``denied_extensions``: for files only (directories can always be listed);
     a deny entry matches any suffix of a name (``.pem`` denies ``key.pem.txt``), an allow entry must match the
     name's ending. ``max_file_size``: the largest file the tools read or write (``None``: no limit).
-    ``read_only``: refuse writes, appends, moves, copies and deletes.
+    ``read_only``: refuse writes, appends, moves, copies and deletes. ``protected_paths`` adds files or
+    folders no tool may write to the built-in protected paths (:mod:`mamba_agents_tools.protected`);
+    ``allow_protected`` exempts protected paths (and what is beneath them). Relative: to ``base_directory``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -78,6 +82,10 @@ class FilesystemSecurity(BaseModel):
     denied_extensions: frozenset[str] = frozenset()
     max_file_size: int | None = Field(default=DEFAULT_MAX_FILE_SIZE, gt=0)
     read_only: bool = False
+    protected_paths: tuple[Path, ...] = ()
+    allow_protected: tuple[Path, ...] = ()
+
+    _protected: ProtectedPaths = PrivateAttr()
 
     @field_validator("base_directory", mode="before")
     @classmethod
@@ -107,7 +115,13 @@ class FilesystemSecurity(BaseModel):
         real = Path(os.path.realpath(self.base_directory))
         if real != self.base_directory:
             object.__setattr__(self, "base_directory", real)
+        self._protected = ProtectedPaths.build(real, self.protected_paths, self.allow_protected)
         return self
+
+    @property
+    def protected(self) -> ProtectedPaths:
+        """The protected-path rules of this sandbox."""
+        return self._protected
 
     @classmethod
     def from_config(cls, config: ToolsConfig) -> FilesystemSecurity:
@@ -119,6 +133,8 @@ class FilesystemSecurity(BaseModel):
             denied_extensions=config.denied_extensions,
             max_file_size=config.max_file_size,
             read_only=config.read_only,
+            protected_paths=tuple(config.protected_paths),
+            allow_protected=tuple(config.allow_protected),
         )
 
     # -- resolution -------------------------------------------------------------------------------------
@@ -213,6 +229,32 @@ class FilesystemSecurity(BaseModel):
     def check_writable(self, action: str) -> None:
         if self.read_only:
             raise ReadOnlyError(f"Cannot {action}: the file tools are in read-only mode.")
+
+    def _lexical(self, requested: str | os.PathLike[str]) -> Path:
+        return Path(os.path.normpath(self._absolute(requested)))
+
+    def check_protected(
+        self, real: Path, requested: str | os.PathLike[str] | None, *, write: bool, action: str
+    ) -> None:
+        """Refuse to read (``write=False``) or write a protected path: checked on the path as asked for
+        (``..`` folded away) and on the path it resolves to."""
+        candidates = [real] if requested is None else [self._lexical(requested), real]
+        for candidate in candidates:
+            why = self._protected.reason(candidate, write=write)
+            if why is not None:
+                shown = os.fspath(requested) if requested is not None else self.display(real)
+                raise ProtectedPathError(
+                    f"Access denied: cannot {action} {shown!r}: {why}. Protected paths are not "
+                    f"{'writable' if write else 'readable'} by any tool; only the user's configuration "
+                    "(tools.allow_protected) can open them."
+                )
+
+    def check_hardlinks(self, info: os.stat_result, real: Path, requested: str | os.PathLike[str]) -> None:
+        """Refuse a file that is another name (a hard link) of a protected file in reach."""
+        if self._protected.same_file_as_protected(info, real.parent):
+            raise ProtectedPathError(
+                f"Access denied: {os.fspath(requested)!r} is a hard link to a protected file."
+            )
 
     def check_size(self, size: int, what: str) -> None:
         if self.max_file_size is not None and size > self.max_file_size:

@@ -25,7 +25,7 @@ from mamba_agents.agent.pending import PendingToolCallsError, deferred_output, s
 from mamba_agents.agent.result import AgentResult
 from mamba_agents.agent.runlock import RunLock
 from mamba_agents.agent.timeouts import RunDeadline, ToolTimeouts
-from mamba_agents.agent.tools import build_toolsets, tool_decorator
+from mamba_agents.agent.tools import build_toolsets, protecting_own_files, tool_decorator
 from mamba_agents.agent.turn import Turn
 from mamba_agents.backends.resolve import resolve_model
 from mamba_agents.config.checks import check_settings
@@ -128,7 +128,7 @@ class Agent(Generic[DepsT, OutputT]):
             self._context.system_prompt = self._system_prompt or None
 
         plain, built = build_toolsets(
-            list(tools), self._settings.tools.enabled, self._settings.tools, self._plugins
+            list(tools), self._settings.tools.enabled, protecting_own_files(self._settings), self._plugins
         )
         all_toolsets = [*built, *configured_toolsets(self._settings.mcp, self._plugins), *toolsets]
         if self._config.graceful_tool_errors:

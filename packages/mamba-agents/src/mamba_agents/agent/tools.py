@@ -12,10 +12,21 @@ from mamba_agents.plugins.errors import PluginError
 from mamba_agents.plugins.registry import lazy
 
 if TYPE_CHECKING:
-    from mamba_agents.config import ToolsConfig
+    from mamba_agents.config import AgentSettings, ToolsConfig
     from mamba_agents.plugins import PluginManager
 
 FACTORY_ATTRIBUTE = "__mamba_toolset_factory__"
+
+
+def protecting_own_files(settings: AgentSettings) -> ToolsConfig:
+    """``[tools]`` with the files this agent's configuration came from, its prompts folder and its
+    ``.mcp.json`` files added to ``protected_paths``: no tool may rewrite the agent's own policy."""
+    from pathlib import Path
+
+    own = [*settings.source_files(), settings.prompts.prompts_dir, *settings.mcp.config_files]
+    absolute = [p if p.is_absolute() else Path.cwd() / p for p in (Path(p).expanduser() for p in own)]
+    tools = settings.tools
+    return tools.model_copy(update={"protected_paths": [*tools.protected_paths, *absolute]})
 
 
 def build_toolsets(

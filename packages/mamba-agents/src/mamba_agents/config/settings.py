@@ -121,6 +121,10 @@ class AgentSettings(BaseSettings):
                 return layer.describe(key)
         return "default"
 
+    def source_files(self) -> list[Path]:
+        """The files these settings were read from (config file, ``.env``, ``~/mamba.env``), absolute."""
+        return [Path(x.label) for x in self._layers if x.label not in ("constructor", "environment")]
+
     def unused_sections(self) -> dict[str, str]:
         """Sections nothing installed reads, each with why: ``mamba config show`` must not present them as
         in effect."""

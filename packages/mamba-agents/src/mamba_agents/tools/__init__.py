@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "build_toolset": "mamba_agents_tools.toolset",
     "ToolError": "mamba_agents_tools.errors",
     "PathOutsideSandboxError": "mamba_agents_tools.errors",
+    "ProtectedPathError": "mamba_agents_tools.errors",
     "ExtensionNotAllowedError": "mamba_agents_tools.errors",
     "ReadOnlyError": "mamba_agents_tools.errors",
     "FileTooLargeError": "mamba_agents_tools.errors",
@@ -52,6 +53,7 @@ __all__ = [
     "GrepMatch",
     "PathNotFoundError",
     "PathOutsideSandboxError",
+    "ProtectedPathError",
     "ReadOnlyError",
     "ToolError",
     "append_file",
@@ -83,6 +85,7 @@ if TYPE_CHECKING:
         FileTooLargeError,
         PathNotFoundError,
         PathOutsideSandboxError,
+        ProtectedPathError,
         ReadOnlyError,
         ToolError,
     )
