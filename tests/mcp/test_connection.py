@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
+import sys
 
 import pytest
 from mamba_agents import Agent
@@ -164,3 +166,14 @@ async def test_connection_test_results(shared_http):
     assert not missing.success and "no MCP server named 'nope'" in missing.error
     assert manager.test_connection_sync("up").success
     assert manager.status()["up"].state == "idle"  # a test does not touch the shared connection
+
+
+async def test_stdio_server_connects_when_sys_stderr_is_not_a_file(monkeypatch):
+    # Jupyter, IDEs and test runners replace sys.stderr with an object that has no file descriptor.
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    manager = MCPClientManager([stdio_config()])
+    try:
+        result = await manager.test_connection("t")
+    finally:
+        await manager.aclose()
+    assert result.success, result.error

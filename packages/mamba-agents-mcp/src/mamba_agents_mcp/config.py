@@ -15,6 +15,11 @@ BUILTIN_TRANSPORTS = ("stdio", "sse", "streamable_http")
 _HTTP = ("sse", "streamable_http")
 
 
+def infer_transport(url: str) -> str:
+    """``sse`` for a URL whose path ends in ``/sse`` (or ``/sse/``), otherwise ``streamable_http``."""
+    return "sse" if url.split("?", 1)[0].rstrip("/").endswith("/sse") else "streamable_http"
+
+
 class MCPAuthConfig(BaseModel):
     """An API key sent in a header. ``key_env`` (a variable name) wins over ``key`` (a value, ``${VAR}``)."""
 
@@ -72,6 +77,16 @@ class MCPServerConfig(BaseModel):
     optional: bool = False
     idempotent_tools: list[str] = Field(default_factory=list)
     max_reconnects: int = Field(default=3, ge=0, le=10)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_transport(cls, data: Any) -> Any:
+        # A URL and no command: the transport follows the URL, as in Claude Desktop's format.
+        if isinstance(data, dict) and "transport" not in data and not data.get("command"):
+            url = data.get("url")
+            if isinstance(url, str):
+                return {**data, "transport": infer_transport(url)}
+        return data
 
     @field_validator("transport")
     @classmethod

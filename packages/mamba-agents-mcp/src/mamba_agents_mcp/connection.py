@@ -32,6 +32,10 @@ Factory = Callable[[MCPServerConfig], AbstractToolset[Any]]
 
 _CONNECTION_CLOSED = -32000  # the MCP SDK's code for a session whose transport went away
 _REQUEST_TIMEOUT = 408  # the MCP SDK's code for a request that got no answer within read_timeout
+# The MCP SDK's stand-ins for an HTTP answer that is not JSON-RPC: 404 for a session the server no longer
+# knows (spec-correct servers) and any other 4xx/5xx (server-everything says 400 after a restart). Both mean
+# the session is gone, not that a tool failed: a tool's own error comes back as JSON-RPC.
+_SESSION_GONE = ((-32600, "Session terminated"), (-32603, "Server returned an error response"))
 _BACKOFF_FIRST, _BACKOFF_MAX = 0.1, 2.0
 _CLOSE_SECONDS = 5.0  # bound on tearing a dead session down; its error is of no use to anyone
 _CONNECT_GRACE = (
@@ -61,12 +65,20 @@ def _code(e: BaseException) -> int | None:
     return code if isinstance(code, int) else None
 
 
+def _message(e: BaseException) -> str | None:
+    message = getattr(getattr(e, "error", None), "message", None)
+    return message if isinstance(message, str) else None
+
+
 def is_connection_error(exc: BaseException) -> bool:
     """The transport went away or never came up (as opposed to a tool that failed)."""
     import httpx2
 
     for e in _chain(exc):
-        if _code(e) == _CONNECTION_CLOSED:
+        code = _code(e)
+        if code == _CONNECTION_CLOSED:
+            return True
+        if any(code == c and _message(e) == m for c, m in _SESSION_GONE):
             return True
         if isinstance(
             e, httpx2.TransportError | ConnectionError | anyio.ClosedResourceError | anyio.BrokenResourceError

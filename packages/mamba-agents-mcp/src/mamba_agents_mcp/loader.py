@@ -94,8 +94,6 @@ def _validate(
             raise MCPServerValidationError(str(exc)) from None
     if "transport" in raw and isinstance(raw["transport"], str):
         raw["transport"] = _TYPE_NAMES.get(raw["transport"].lower(), raw["transport"])
-    elif isinstance(raw.get("url"), str):
-        raw["transport"] = "sse" if raw["url"].rstrip("/").endswith("/sse") else "streamable_http"
     if base_dir is not None:
         for key in _PATH_KEYS:
             if isinstance(raw.get(key), str) and not Path(raw[key]).expanduser().is_absolute():

@@ -6,7 +6,9 @@ adds a transport the same way (``mamba_register_mcp_transports``) and a config n
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import sys
+from typing import Any, TextIO
 
 from pydantic_ai.mcp import MCPToolset
 
@@ -20,6 +22,22 @@ def _toolset(config: MCPServerConfig, client: Any) -> MCPToolset[Any]:
     return MCPToolset(client, id=config.name, init_timeout=config.timeout, read_timeout=config.read_timeout)
 
 
+def _server_stderr() -> TextIO | None:
+    """Where a stdio server's stderr goes: ours, or the process's own when ours is not a file.
+
+    Jupyter, IDEs and test runners replace ``sys.stderr`` with an object that has no descriptor, and a child
+    process cannot write to that: the connection would fail with a bare ``fileno``.
+    """
+    for stream in (sys.stderr, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.fileno()
+                return None if stream is sys.stderr else stream
+        except (AttributeError, OSError, ValueError):
+            continue
+    return open(os.devnull, "w")  # owned by the transport for the process's lifetime
+
+
 def stdio(config: MCPServerConfig) -> MCPToolset[Any]:
     from fastmcp.client.transports import StdioTransport
 
@@ -30,6 +48,7 @@ def stdio(config: MCPServerConfig) -> MCPToolset[Any]:
         env=config.resolved_env(),
         cwd=str(config.cwd.expanduser()) if config.cwd is not None else None,
         keep_alive=True,
+        log_file=_server_stderr(),
     )
     return _toolset(config, transport)
 
