@@ -13,6 +13,11 @@ _PLUGIN = "mamba_agents_workflows"
 
 _EXPORTS = {
     "HookError": "mamba_agents.workflows.state",
+    "ReActConfig": _PLUGIN,
+    "ReActHooks": _PLUGIN,
+    "ReActState": _PLUGIN,
+    "ReActWorkflow": _PLUGIN,
+    "ScratchpadEntry": _PLUGIN,
     "Workflow": "mamba_agents.workflows.base",
     "WorkflowConfig": "mamba_agents.workflows.config",
     "WorkflowError": "mamba_agents.workflows.errors",
@@ -34,6 +39,8 @@ __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
+    from mamba_agents_workflows import ReActConfig, ReActHooks, ReActState, ReActWorkflow, ScratchpadEntry
+
     from mamba_agents.workflows.base import Workflow
     from mamba_agents.workflows.config import WorkflowConfig
     from mamba_agents.workflows.errors import (

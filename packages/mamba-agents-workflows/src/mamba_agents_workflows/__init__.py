@@ -1,0 +1,26 @@
+"""ReAct, Plan-Execute and Reflection for Mamba Agents (import them from ``mamba_agents.workflows``).
+
+Names load on first use: the plugin's entry module is imported at start-up and must stay light.
+"""
+
+from typing import TYPE_CHECKING
+
+from mamba_agents._lazy import lazy_exports
+
+_EXPORTS = {
+    "ReActConfig": "mamba_agents_workflows.react_config",
+    "ReActHooks": "mamba_agents_workflows.react_hooks",
+    "ReActState": "mamba_agents_workflows.react_state",
+    "ReActWorkflow": "mamba_agents_workflows.react",
+    "ScratchpadEntry": "mamba_agents_workflows.react_state",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from mamba_agents_workflows.react import ReActWorkflow
+    from mamba_agents_workflows.react_config import ReActConfig
+    from mamba_agents_workflows.react_hooks import ReActHooks
+    from mamba_agents_workflows.react_state import ReActState, ScratchpadEntry

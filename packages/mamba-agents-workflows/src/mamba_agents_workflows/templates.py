@@ -1,0 +1,50 @@
+"""The built-in prompt templates, used when the prompt manager has none of that name.
+
+A ``TemplateConfig(name="workflow/react_system")`` renders the user's own template when the agent's
+``PromptManager`` has one (a file or a registered template) and this text otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mamba_agents.prompts import PromptManager, TemplateConfig
+
+BUILTIN: dict[str, str] = {
+    "workflow/react_system": (
+        "Solve the task in a loop of reasoning and acting.\n"
+        "{% if expose_reasoning %}Before each action write one short line of reasoning that starts with "
+        '"{{ reasoning_prefix }}".\n{% endif %}'
+        "Act by calling one of your tools; each result comes back to you as an observation.\n"
+        "When you know the answer, call the tool `{{ final_answer_tool_name }}` with the complete answer. "
+        "Plain text does not end the task: only `{{ final_answer_tool_name }}` does.\n"
+        "You have at most {{ max_iterations }} turns."
+    ),
+    "workflow/react_iteration": (
+        "Turn {{ iteration }} of {{ max_iterations }}."
+        "{% if force_action %} You have reasoned {{ consecutive_thoughts }} times in a row without acting: "
+        "call a tool now, or `{{ final_answer_tool_name }}` if you are done.{% endif %}"
+    ),
+}
+
+
+class TemplateMissingError(ValueError):
+    """A workflow's template is neither in the prompt manager nor built in."""
+
+
+def check_template(manager: PromptManager, config: TemplateConfig | None, field: str) -> None:
+    """Fail when the workflow is built, not at its first iteration, naming the field and the template."""
+    if config is None or config.name in BUILTIN or manager.exists(config.name, config.version):
+        return
+    raise TemplateMissingError(
+        f"{field}: no prompt template {config.name!r} in {manager.prompts_dir} and none built in "
+        f"(built in: {', '.join(sorted(BUILTIN))})"
+    )
+
+
+def render(manager: PromptManager, config: TemplateConfig, variables: dict[str, Any]) -> str:
+    """Render ``config`` with the workflow's ``variables`` under the config's own."""
+    merged = {**variables, **config.variables}
+    if manager.exists(config.name, config.version):
+        return manager.get(config.name, config.version).render(**merged)
+    return manager.render_string(BUILTIN[config.name], **merged)
