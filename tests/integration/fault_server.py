@@ -4,8 +4,11 @@
 n-th step (the last step repeats). Steps: ``ok`` (a normal answer, streamed when the request asks),
 ``fail`` (an HTTP error with optional ``Retry-After``), ``hang`` (no answer for a while: a read timeout),
 ``reset`` (the connection is reset), ``truncated`` (the body stops short of its content-length),
-``stream_cut`` (a stream whose chunked body breaks mid-way) and ``stream_eof`` (a stream that ends
-cleanly but early: no finish reason, no usage). ``refused_url()`` is an address nothing listens on.
+``stream_cut`` (a stream whose chunked body breaks mid-way), ``stream_eof`` (a stream that ends
+cleanly but early: no finish reason, no usage), ``no_finish`` (a JSON answer without a finish reason),
+``ok(usage=(0, 0))`` (an answer counted as no tokens) and ``slow_stream`` (a stream of one word every
+``seconds``, which records in ``server.disconnects`` when the client closed the connection part-way).
+``refused_url()`` is an address nothing listens on.
 """
 
 from __future__ import annotations
@@ -59,6 +62,14 @@ def stream_eof(text: str = "partial answer") -> Step:
     return Step("stream_eof", text=text)
 
 
+def no_finish(text: str = "partial answer") -> Step:
+    return Step("no_finish", text=text)
+
+
+def slow_stream(words: int = 200, seconds: float = 0.05) -> Step:
+    return Step("slow_stream", text=" ".join(f"w{i}" for i in range(words)), seconds=seconds)
+
+
 def refused_url() -> str:
     """A base URL on 127.0.0.1 with nothing listening (the port was just freed)."""
     sock = socket.socket()
@@ -78,6 +89,8 @@ class FaultServer:
         self.steps = list(steps)
         self.requests: list[dict[str, Any]] = []
         self.times: list[float] = []
+        self.disconnects: list[float] = []
+        """When (``time.monotonic``) a client closed a ``slow_stream`` before its end."""
         self._lock = threading.Lock()
         self._stop = threading.Event()
         fake = self
@@ -102,7 +115,7 @@ class FaultServer:
 
             # -- steps ----------------------------------------------------------------------------------
 
-            def _ok(self, step: Step, body: dict[str, Any], index: int) -> None:
+            def _ok(self, step: Step, body: dict[str, Any], index: int, finish: str | None = "stop") -> None:
                 if body.get("stream"):
                     self._stream(step, body, index, finish=True, cut=False)
                     return
@@ -118,7 +131,7 @@ class FaultServer:
                             {
                                 "index": 0,
                                 "message": {"role": "assistant", "content": step.text},
-                                "finish_reason": "stop",
+                                "finish_reason": finish,
                             }
                         ],
                         "usage": {
@@ -160,10 +173,27 @@ class FaultServer:
             def _stream_eof(self, step: Step, body: dict[str, Any], index: int) -> None:
                 self._stream(step, body, index, finish=False, cut=False)
 
+            def _no_finish(self, step: Step, body: dict[str, Any], index: int) -> None:
+                self._ok(step, {**body, "stream": False}, index, finish=None)
+
+            def _slow_stream(self, step: Step, body: dict[str, Any], index: int) -> None:
+                try:
+                    self._stream(step, body, index, finish=True, cut=False, pause=step.seconds)
+                except OSError:  # the client went away: what a server that stops generating notices
+                    fake.disconnects.append(time.monotonic())
+                    self.close_connection = True
+
             # -- helpers --------------------------------------------------------------------------------
 
             def _stream(
-                self, step: Step, body: dict[str, Any], index: int, *, finish: bool, cut: bool
+                self,
+                step: Step,
+                body: dict[str, Any],
+                index: int,
+                *,
+                finish: bool,
+                cut: bool,
+                pause: float = 0.0,
             ) -> None:
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
@@ -186,6 +216,8 @@ class FaultServer:
                 chunk({"role": "assistant", "content": ""})
                 words = step.text.split(" ")
                 for i, word in enumerate(words):
+                    if pause and fake._stop.wait(pause):
+                        return
                     chunk({"content": word if i == 0 else f" {word}"})
                 if cut:
                     # A chunk header promising more bytes than ever come, then the connection drops.

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic_ai import Agent as PydanticAgent
 from pydantic_ai import CancellationToken, DeferredToolRequests, RunContext, UsageLimits
 from pydantic_ai.capabilities import AbstractCapability
-from pydantic_ai.exceptions import RunCancelled
+from pydantic_ai.exceptions import ModelAPIError, RunCancelled
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model
 
@@ -36,6 +36,7 @@ from mamba_agents.mcp.configured import configured_toolsets
 from mamba_agents.prompts import PromptManager, TemplateConfig
 from mamba_agents.resilience.failover import resolve_fallbacks
 from mamba_agents.resilience.setup import build as build_resilience
+from mamba_agents.resilience.truncated import mid_stream_error
 from mamba_agents.sessions import agent as _sessions
 from mamba_agents.sessions.binding import SessionInfo
 from mamba_agents.tokens import (
@@ -330,6 +331,8 @@ class Agent(Generic[DepsT, OutputT]):
                 output = await stream.get_output()
             except RunCancelled as exc:
                 raise self._stopped(exc, turn) from None
+            except ModelAPIError as exc:
+                raise mid_stream_error(exc, self._model) from exc.__cause__
             self._remember(stream.all_messages(), output)
 
     @asynccontextmanager
@@ -360,6 +363,8 @@ class Agent(Generic[DepsT, OutputT]):
                     yield run
             except RunCancelled as exc:
                 raise self._stopped(exc, turn) from None
+            except ModelAPIError as exc:
+                raise mid_stream_error(exc, self._model) from exc.__cause__
             if run.result is not None:
                 self._remember(run.result.all_messages(), run.result.output)
 

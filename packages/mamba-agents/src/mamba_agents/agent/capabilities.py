@@ -14,6 +14,7 @@ from pydantic_ai.messages import ModelResponse, tool_return_ta
 from pydantic_ai.models import ModelRequestContext
 from pydantic_ai.toolsets import ToolsetTool, WrapperToolset
 
+from mamba_agents.resilience.truncated import check_complete
 from mamba_agents.tokens import UsageTracker
 
 
@@ -148,4 +149,8 @@ class FacadeRuntime(AbstractCapability[Any]):
     async def after_model_request(
         self, ctx: RunContext[Any], *, request_context: ModelRequestContext, response: ModelResponse
     ) -> ModelResponse:
-        return await self.usage.after_model_request(ctx, request_context=request_context, response=response)
+        response = await self.usage.after_model_request(
+            ctx, request_context=request_context, response=response
+        )
+        check_complete(request_context.model, response)  # the request is counted, its cut-off answer not kept
+        return response

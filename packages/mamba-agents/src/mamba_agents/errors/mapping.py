@@ -183,3 +183,10 @@ def _build(cls: type[AgentError], exc: BaseException, message: str, details: dic
         setattr(mapped, key, mapped.details[key])
     mapped.__traceback__ = exc.__traceback__
     return mapped
+
+
+def build_error(
+    ours: type[AgentError], theirs: BaseException, message: str, details: dict[str, Any]
+) -> AgentError:
+    """An error that is both ``ours`` and the class of ``theirs`` (its ``__cause__``)."""
+    return _build(_mixed(ours, type(theirs)), theirs, message, details)
