@@ -10,6 +10,12 @@ the standard library, so it starts without the virtual environment. Options:
 ``--device PATH``  read and write one device file (``/dev/null``...)
 ``--no-tcp``       no TCP bind or connect at all (ABI 4; for when there is no network namespace)
 ``--loopback``     bring the loopback interface up (in a fresh network namespace it starts down)
+``--ro PATH``      bind-mount PATH read-only over itself (a protected file or folder: writes fail, and it
+                   cannot be renamed, replaced or removed while it is a mount point)
+``--hide PATH``    bind-mount ``/dev/null`` read-only over PATH (a secret: it reads as empty)
+
+The mounts are made in the command's own mount namespace (never visible outside it) before Landlock is
+applied, and Landlock then forbids the command to unmount them.
 
 Any failure is fatal (exit 126 with one line on stderr): the command never runs less confined than asked.
 """
@@ -28,6 +34,9 @@ _REMOVE_DIR, _REMOVE_FILE, _MAKE_CHAR, _MAKE_DIR = 1 << 4, 1 << 5, 1 << 6, 1 << 
 _MAKE_REG, _MAKE_SOCK, _MAKE_FIFO, _MAKE_BLOCK, _MAKE_SYM = 1 << 8, 1 << 9, 1 << 10, 1 << 11, 1 << 12
 _REFER, _TRUNCATE, _IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
 _NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND = 1, 2, 4, 8, 32, 4096
+_MS_NOATIME, _MS_NODIRATIME, _MS_RELATIME = 1024, 2048, 1 << 21
+_ST_RELATIME = 4096
 _SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1
 
 _READ = _EXECUTE | _READ_FILE | _READ_DIR
@@ -92,6 +101,38 @@ def _landlock(
     os.close(ruleset)
 
 
+def _mount(libc: ctypes.CDLL, source: str | None, target_fd: int, flags: int, what: str) -> None:
+    # Through /proc/self/fd: the target is the very file opened (O_NOFOLLOW), not where a name leads now.
+    target = f"/proc/self/fd/{target_fd}".encode()
+    src = source.encode() if source is not None else None
+    if libc.mount(src, target, None, ctypes.c_ulong(flags), None) != 0:
+        _fail(f"cannot protect {what}: {os.strerror(ctypes.get_errno())}")
+
+
+def _protect(libc: ctypes.CDLL, path: str, hide: bool) -> None:
+    """Bind ``path`` (or /dev/null, to hide it) over itself, then make that bind read-only."""
+    try:
+        fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return  # gone since the scan: nothing left to protect
+    except OSError as exc:
+        _fail(f"cannot open {path}: {exc.strerror}")
+    try:
+        info = os.fstat(fd)
+        if (info.st_mode & 0o170000) == 0o120000:  # swapped for a symlink since the scan
+            _fail(f"{path} became a symbolic link; refusing to run")
+        # A remount in a user namespace must keep the flags the outer mount locked (nosuid, nodev...).
+        vfs = os.statvfs(f"/proc/self/fd/{fd}").f_flag
+        kept = vfs & (_MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_NOATIME | _MS_NODIRATIME)
+        kept |= _MS_RELATIME if vfs & _ST_RELATIME else 0
+        _mount(libc, "/dev/null" if hide else f"/proc/self/fd/{fd}", fd, _MS_BIND, path)
+        os.close(fd)
+        fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        _mount(libc, None, fd, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | kept, path)
+    finally:
+        os.close(fd)
+
+
 def _loopback_up(libc: ctypes.CDLL) -> None:
     # ioctl through libc rather than the socket module, whose import costs more than the rest together.
     af_inet, sock_dgram, siocgifflags, siocsifflags, iff_up = 2, 2, 0x8913, 0x8914, 0x1
@@ -116,6 +157,7 @@ def main(argv: list[str]) -> None:
     split = argv.index("--")
     options, command = argv[:split], argv[split + 1 :]
     abi, reads, writes, devices, no_tcp, loopback = 0, [], [], [], False, False
+    protect: list[tuple[str, bool]] = []
     i = 0
     while i < len(options):
         flag = options[i]
@@ -135,6 +177,8 @@ def main(argv: list[str]) -> None:
             writes.append(value)
         elif flag == "--device":
             devices.append(value)
+        elif flag in ("--ro", "--hide"):
+            protect.append((value, flag == "--hide"))
         else:
             _fail(f"unknown option {flag}")
         i += 2
@@ -144,6 +188,8 @@ def main(argv: list[str]) -> None:
     libc.syscall.restype = ctypes.c_long
     if loopback:
         _loopback_up(libc)
+    for path, hide in protect:
+        _protect(libc, path, hide)
     if abi > 0:
         _landlock(libc, abi, reads, writes, devices, no_tcp)
     try:

@@ -24,6 +24,7 @@ import os
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import threading
 from collections.abc import Mapping
@@ -207,10 +208,17 @@ class _Command:
             reader.join(_DRAIN_GRACE_SECONDS)
             if pipe is not None:
                 pipe.close()
+        removed: list[str] = []
         if self.plan is not None:
             self.plan.cleanup()
+            removed = remove_created(self.plan.absent)
         stdout, cut_out = self.out.snapshot("stdout")
         stderr, cut_err = self.err.snapshot("stderr")
+        if removed:
+            stderr += (
+                f"\n[run_bash: removed {', '.join(removed)}, which the command created: the framework's "
+                "configuration is a protected path that no tool may write]\n"
+            )
         return BashResult(stdout, stderr, self.process.returncode, timed_out, cut_out or cut_err)
 
 
@@ -256,9 +264,34 @@ def confinement_plan(cfg: BashConfig, sec: FilesystemSecurity) -> confinement.Pl
             f"keep a command from writing ({'; '.join(found.missing)})."
         )
     root = None if sec.read_only else (sec.base_directory if sec.sandbox_mode else Path("/"))
-    return confinement.plan(
-        writable_root=root, extra_writable=cfg.writable_paths, network=cfg.network, protections=found
+    mounts = sec.protected.bash_mounts()
+    made = confinement.plan(
+        writable_root=root,
+        extra_writable=cfg.writable_paths,
+        network=cfg.network,
+        protections=found,
+        read_only_binds=mounts.read_only,
+        hidden=mounts.hidden,
     )
+    made.absent = () if sec.read_only else mounts.absent
+    return made
+
+
+def remove_created(absent: tuple[Path, ...]) -> list[str]:
+    """Configuration files the command created where none were (a mount cannot cover a file that does not
+    exist yet): removed, so the next ``Agent()`` never reads them. Their names, for the result."""
+    removed = []
+    for path in absent:
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            continue  # the framework reads only files by these names
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            removed.append(path.name)
+    return removed
 
 
 def _outcome(run: _Command, timed_out: bool, limit: float) -> BashResult:
@@ -327,6 +360,11 @@ def describe_confinement(cfg: BashConfig, read_only: bool = False) -> str:
     if found.landlock:
         have.append("read-only everywhere" if read_only else "writes only inside the working directory tree")
         have.append("a private $TMPDIR")
+    if found.landlock and found.pid_namespace:
+        have.append(
+            "protected paths read-only (.git, config.toml/.yaml, .mcp.json, prompts/) and secrets (.env*, "
+            "*.pem, id_*) reading as empty"
+        )
     text = "Commands run confined: " + ", ".join(have) + "." if have else ""
     if found.missing:
         text += (" " if text else "") + "Not available on this system: " + "; ".join(found.missing) + "."

@@ -8,6 +8,9 @@ around a tiny launcher (:mod:`mamba_agents_tools._landlock_exec`) that applies L
   keys, are not visible. The shell is the namespace's init, so when it exits, times out or is cancelled the
   kernel kills every process in it, ``setsid`` and ``set -m`` children included, and no pipe stays open.
 * **Network namespace** (unless ``network = true``): no interface but loopback.
+* **Protected paths** (:mod:`mamba_agents_tools.protected`) in the mount namespace: the framework's
+  configuration, VCS directories and the prompts folder are bound read-only over themselves, secrets are
+  covered by a read-only ``/dev/null``; Landlock then forbids unmounting them.
 * **Landlock**: read and execute the whole system; write only beneath the sandbox, a private temporary
   directory (``TMPDIR``, removed after the call), ``writable_paths`` and a few devices; with ``read_only``
   nothing but the temporary directory. Landlock also denies ptrace and, from ABI 6, signals and abstract
@@ -116,11 +119,13 @@ def detect() -> Protections:
 
 @dataclass
 class Plan:
-    """How one command is started: the argv before ``bash -c``, and its private temporary directory."""
+    """How one command is started: the argv before ``bash -c``, its private temporary directory, and the
+    configuration files that did not exist before it (removed afterwards if the command made them)."""
 
     prefix: list[str]
     tmpdir: Path | None
     protections: Protections
+    absent: tuple[Path, ...] = ()
 
     def cleanup(self) -> None:
         if self.tmpdir is not None:
@@ -134,8 +139,11 @@ def plan(
     extra_writable: Sequence[Path],
     network: bool,
     protections: Protections | None = None,
+    read_only_binds: Sequence[Path] = (),
+    hidden: Sequence[Path] = (),
 ) -> Plan:
-    """The confinement for one command. ``writable_root`` ``None``: nothing is writable but the temp dir."""
+    """The confinement for one command. ``writable_root`` ``None``: nothing is writable but the temp dir.
+    ``read_only_binds`` and ``hidden`` are protected paths, covered only where there is a mount namespace."""
     found = protections if protections is not None else detect()
     tmpdir = Path(tempfile.mkdtemp(prefix="mamba-bash-"))
     prefix: list[str] = []
@@ -158,6 +166,13 @@ def plan(
             launcher.append("--no-tcp")
     if not network and found.pid_namespace and found.network_namespace:
         launcher.append("--loopback")
-    if found.landlock or "--loopback" in launcher:
+    mounts: list[str] = []
+    if found.pid_namespace:
+        for path in read_only_binds:
+            mounts += ["--ro", str(path)]
+        for path in hidden:
+            mounts += ["--hide", str(path)]
+    launcher += mounts
+    if found.landlock or "--loopback" in launcher or mounts:
         prefix += [*launcher, "--"]
     return Plan(prefix, tmpdir, found)
