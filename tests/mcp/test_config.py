@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from mamba_agents.mcp import (
     MCPAuthConfig,
@@ -19,6 +20,7 @@ from mamba_agents.mcp import (
     MCPServerValidationError,
     load_mcp_json,
 )
+from mamba_agents_mcp.config import summary
 
 SECRET = "sk-mcp-secret-0123456789"
 
@@ -205,3 +207,41 @@ def test_stdio_env_is_minimal_then_env_file_then_env_vars(tmp_path, monkeypatch)
 def test_unknown_transport_names_the_registered_ones():
     with pytest.raises(Exception, match=r"unknown MCP transport 'websocket'; registered: .*sse.*stdio"):
         MCPClientManager([MCPServerConfig(name="w", transport="websocket", url="ws://x")])
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(
+    secret=st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=8, max_size=24
+    )
+)
+def test_credentials_in_a_url_or_command_line_never_show(secret):
+    configs = [
+        MCPServerConfig(name="u", url=f"https://bob:{secret}@127.0.0.1:1/mcp"),
+        MCPServerConfig(name="q", url=f"http://127.0.0.1:1/mcp?token={secret}"),
+        MCPServerConfig(name="f", command="srv", args=["--api-key", secret, "--port", "1"]),
+        MCPServerConfig(name="e", command="srv", args=[f"--token={secret}"]),
+        MCPServerConfig(name="k", command="srv", args=[f"sk-{secret}"]),
+    ]
+    manager = MCPClientManager(configs)
+    shown = [summary(c)["target"] for c in configs]
+    shown += [str(s.as_dict()) for s in manager.status().values()]
+    assert all(secret not in text for text in shown), shown
+    assert "--port 1" in shown[2]  # only the credential is masked
+
+
+@pytest.mark.slow
+async def test_an_unreachable_server_error_does_not_show_the_url_password():
+    from mamba_agents.mcp import MCPServerUnavailable
+
+    manager = MCPClientManager(
+        [
+            MCPServerConfig(
+                name="u", url="http://bob:hunter2hunter2@127.0.0.1:1/mcp", timeout=2, max_reconnects=0
+            )
+        ]
+    )
+    with pytest.raises(MCPServerUnavailable) as info:
+        await manager.as_toolsets()[0].__aenter__()
+    assert "hunter2hunter2" not in str(info.value) and "127.0.0.1:1" in str(info.value)
+    await manager.aclose()

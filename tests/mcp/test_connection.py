@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import signal
 import sys
 
@@ -177,3 +178,27 @@ async def test_stdio_server_connects_when_sys_stderr_is_not_a_file(monkeypatch):
     finally:
         await manager.aclose()
     assert result.success, result.error
+
+
+async def test_timeout_bounds_the_whole_connect_not_each_attempt():
+    # A port that accepts connections and never answers: every attempt can only time out.
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    manager = MCPClientManager(
+        [MCPServerConfig(name="mute", url=f"http://127.0.0.1:{port}/mcp", timeout=0.5, max_reconnects=10)]
+    )
+    try:
+        with pytest.raises(MCPServerUnavailable) as info:
+            await manager.as_toolsets()[0].__aenter__()
+    finally:
+        await manager.aclose()
+        listener.close()
+    # One budget (timeout plus a fixed grace for starting a process) for all attempts: it ran out before the
+    # 11 that max_reconnects allows, and the error says which limit stopped it.
+    made = re.search(r"after (\d+) attempts? within timeout=0.5s", str(info.value))
+    assert made is not None, str(info.value)
+    assert 1 <= int(made.group(1)) < 11

@@ -116,10 +116,13 @@ class MCPServerConfig(BaseModel):
 
     @property
     def target(self) -> str:
-        """What is connected to, for messages: the URL or the command line (no header, key or env value)."""
+        """What is connected to, for messages: the URL or the command line, credentials masked (a URL
+        password, ``?token=``, ``--api-key VALUE``, ``sk-...``; never a header, key or env value)."""
+        from mamba_agents.errors import redact, redact_argv
+
         if self.url is not None:
-            return self.url
-        return " ".join([self.command or "", *self.args]).strip()
+            return redact(self.url)
+        return " ".join(redact_argv([self.command or "", *self.args])).strip()
 
     def resolved_headers(self) -> dict[str, str]:
         """Headers, ``${VAR}`` expanded, plus the auth header; for the transport only, never logged."""

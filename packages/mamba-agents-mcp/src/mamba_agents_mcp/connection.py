@@ -301,14 +301,22 @@ class ServerToolset(AbstractToolset[Any]):
         config = self._status
         was_connected = config.connects > 0
         last: BaseException | None = None
+        # One budget for every attempt: `timeout` bounds the whole connect, not each of max_reconnects + 1.
+        deadline = time.monotonic() + self.config.timeout + _CONNECT_GRACE
+        made, out_of_time = 0, False
         for attempt in range(self.config.max_reconnects + 1):
             if attempt:
-                await asyncio.sleep(min(_BACKOFF_FIRST * 2 ** (attempt - 1), _BACKOFF_MAX))
+                pause = min(_BACKOFF_FIRST * 2 ** (attempt - 1), _BACKOFF_MAX)
+                if time.monotonic() + pause >= deadline:
+                    out_of_time = True
+                    break
+                await asyncio.sleep(pause)
+            made += 1
             inner = self._factory(
                 self.config
             )  # a config error (a missing variable) is raised here, not retried
             try:
-                with anyio.fail_after(self.config.timeout + _CONNECT_GRACE):
+                with anyio.fail_after(max(deadline - time.monotonic(), 0.01)):
                     await inner.__aenter__()
             except Exception as exc:
                 last = exc
@@ -324,7 +332,9 @@ class ServerToolset(AbstractToolset[Any]):
             return
         assert last is not None
         reason = _reason(last)
-        attempts = f"{attempt + 1} attempt{'s' if attempt else ''}"
+        attempts = f"{made} attempt{'s' if made > 1 else ''}"
+        if out_of_time or isinstance(last, TimeoutError):
+            attempts += f" within timeout={self.config.timeout:g}s"
         config.state = "unavailable"
         config.last_error = f"MCP server {self.config.name!r} ({self.config.target}) is unavailable: {reason}"
         error_type = MCPConnectionTimeoutError if isinstance(last, TimeoutError) else MCPServerUnavailable

@@ -29,6 +29,7 @@ _EXPORTS = {
     "ServerError": _BASE,
     "ToolExecutionError": _BASE,
     "redact": _BASE,
+    "redact_argv": _BASE,
     "CircuitBreaker": "mamba_agents.errors.circuit",
     "CircuitState": "mamba_agents.errors.circuit",
     "CircuitStats": "mamba_agents.errors.circuit",
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
         ServerError,
         ToolExecutionError,
         redact,
+        redact_argv,
     )
     from mamba_agents.errors.circuit import CircuitBreaker, CircuitState, CircuitStats
     from mamba_agents.errors.mapping import describe_model, to_agent_error

@@ -30,6 +30,18 @@ def redact(text: str) -> str:
     return text
 
 
+def redact_argv(argv: list[str]) -> list[str]:
+    """A command line fit to show: credential-looking words masked, and the value after a flag such as
+    ``--api-key`` or ``--token`` too (``--token=...`` is masked by :func:`redact`)."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        out.append(MASK if hide_next else redact(arg))
+        flag = arg.lstrip("-").replace("-", "_")
+        hide_next = arg.startswith("-") and "=" not in arg and _is_secret_key(flag)
+    return out
+
+
 def _is_secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(key)) and not _NOT_SECRET.search(key)
 
