@@ -8,10 +8,16 @@ from typing import TYPE_CHECKING
 from mamba_agents._lazy import lazy_exports
 
 _EXPORTS = {
+    "Critique": "mamba_agents_workflows.reflection_config",
     "ReActConfig": "mamba_agents_workflows.react_config",
     "ReActHooks": "mamba_agents_workflows.react_hooks",
     "ReActState": "mamba_agents_workflows.react_state",
     "ReActWorkflow": "mamba_agents_workflows.react",
+    "ReflectionConfig": "mamba_agents_workflows.reflection_config",
+    "ReflectionHooks": "mamba_agents_workflows.reflection_hooks",
+    "ReflectionRound": "mamba_agents_workflows.reflection_config",
+    "ReflectionState": "mamba_agents_workflows.reflection_config",
+    "ReflectionWorkflow": "mamba_agents_workflows.reflection",
     "ScratchpadEntry": "mamba_agents_workflows.react_state",
 }
 
@@ -24,3 +30,11 @@ if TYPE_CHECKING:
     from mamba_agents_workflows.react_config import ReActConfig
     from mamba_agents_workflows.react_hooks import ReActHooks
     from mamba_agents_workflows.react_state import ReActState, ScratchpadEntry
+    from mamba_agents_workflows.reflection import ReflectionWorkflow
+    from mamba_agents_workflows.reflection_config import (
+        Critique,
+        ReflectionConfig,
+        ReflectionRound,
+        ReflectionState,
+    )
+    from mamba_agents_workflows.reflection_hooks import ReflectionHooks

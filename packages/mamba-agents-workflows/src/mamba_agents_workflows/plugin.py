@@ -6,3 +6,4 @@ from mamba_agents.plugins import hookimpl, lazy
 @hookimpl
 def mamba_register_workflows(register) -> None:
     register("react", lazy("mamba_agents_workflows.react:ReActWorkflow"))
+    register("reflection", lazy("mamba_agents_workflows.reflection:ReflectionWorkflow"))

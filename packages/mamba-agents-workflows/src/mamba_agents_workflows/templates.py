@@ -25,6 +25,12 @@ BUILTIN: dict[str, str] = {
         "{% if force_action %} You have reasoned {{ consecutive_thoughts }} times in a row without acting: "
         "call a tool now, or `{{ final_answer_tool_name }}` if you are done.{% endif %}"
     ),
+    "workflow/reflection_critic": (
+        "You review a draft answer to a task. Judge whether it answers the task completely and correctly.\n"
+        "Accept it only if nothing important needs to change. Otherwise give concrete feedback the writer "
+        "can act on, and list each issue.{% if min_score is not none %} A draft needs a score of at least "
+        "{{ min_score }} to pass.{% endif %}"
+    ),
 }
 
 

@@ -13,10 +13,16 @@ _PLUGIN = "mamba_agents_workflows"
 
 _EXPORTS = {
     "HookError": "mamba_agents.workflows.state",
+    "Critique": _PLUGIN,
     "ReActConfig": _PLUGIN,
     "ReActHooks": _PLUGIN,
     "ReActState": _PLUGIN,
     "ReActWorkflow": _PLUGIN,
+    "ReflectionConfig": _PLUGIN,
+    "ReflectionHooks": _PLUGIN,
+    "ReflectionRound": _PLUGIN,
+    "ReflectionState": _PLUGIN,
+    "ReflectionWorkflow": _PLUGIN,
     "ScratchpadEntry": _PLUGIN,
     "Workflow": "mamba_agents.workflows.base",
     "WorkflowConfig": "mamba_agents.workflows.config",
@@ -39,7 +45,19 @@ __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from mamba_agents_workflows import ReActConfig, ReActHooks, ReActState, ReActWorkflow, ScratchpadEntry
+    from mamba_agents_workflows import (
+        Critique,
+        ReActConfig,
+        ReActHooks,
+        ReActState,
+        ReActWorkflow,
+        ReflectionConfig,
+        ReflectionHooks,
+        ReflectionRound,
+        ReflectionState,
+        ReflectionWorkflow,
+        ScratchpadEntry,
+    )
 
     from mamba_agents.workflows.base import Workflow
     from mamba_agents.workflows.config import WorkflowConfig

@@ -291,6 +291,8 @@ class Workflow(ABC, Generic[DepsT, OutputT, StateT]):
                 if isinstance(error, WorkflowError)
                 else "error"
             )
+        if isinstance(error, WorkflowError) and error.partial_output is not None:
+            output = error.partial_output
         return WorkflowResult(
             success=error is None and reason == "completed",
             output=output,

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 
 class WorkflowError(Exception):
-    """A workflow could not finish. ``reason`` is the ``termination_reason`` its result reports."""
+    """A workflow could not finish. ``reason`` is the ``termination_reason`` its result reports;
+    ``partial_output`` (e.g. the last draft) becomes the result's ``output``."""
 
     reason = "error"
     limit: str | None = None
 
-    def __init__(self, message: str, *, value: float | int | None = None) -> None:
+    def __init__(
+        self, message: str, *, value: float | int | None = None, partial_output: object = None
+    ) -> None:
         super().__init__(message)
         self.value = value
+        self.partial_output = partial_output
 
 
 class WorkflowLimitError(WorkflowError):

@@ -18,7 +18,8 @@ StateT = TypeVar("StateT")
 class WorkflowResult(Generic[OutputT, StateT]):
     """``success`` and ``output``, or ``error``; ``termination_reason`` is ``completed``, ``timeout``,
     ``step_timeout``, ``max_steps``, ``max_iterations``, ``cancelled`` or ``error``, and ``limit`` names the
-    ``WorkflowConfig`` field that stopped the run (``None`` when none did)."""
+    ``WorkflowConfig`` field that stopped the run (``None`` when none did). A failed run's ``output`` is
+    ``None`` unless the workflow had a partial one to give (Reflection's last draft)."""
 
     success: bool
     output: OutputT | None = None

@@ -5,6 +5,8 @@ Kept free of heavy imports: the ``Agent`` facade consults it on every run.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -20,3 +22,13 @@ def active_run() -> Any:
     if run is None or in_step.get():
         return None
     return run
+
+
+@contextmanager
+def agent_runs_untracked() -> Iterator[None]:
+    """Agent runs here are not steps of their own (a workflow makes steps of their parts instead)."""
+    token = in_step.set(True)
+    try:
+        yield
+    finally:
+        in_step.reset(token)
