@@ -89,6 +89,46 @@ def test_resolve_never_returns_a_path_outside(world: Layout, data: st.DataObject
     assert Path(os.path.realpath(real)) == real
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["loop_a/../link_out", "loop_a/../link_out/secret.txt", "loop_b/x/../../link_out", "loop_a/../loop_b/.."],
+)
+def test_a_symlink_loop_before_dotdot_does_not_leave_a_link_unresolved(world: Layout, path: str) -> None:
+    # os.path.realpath gives up at the loop and returns "<root>/link_out" unresolved: inside by name only.
+    try:
+        real = world.security.resolve(path)
+    except REFUSED:
+        return
+    assert Path(os.path.realpath(real)) == real and real.is_relative_to(world.root), real
+
+
+@st.composite
+def looped_paths(draw: st.DrawFn, world: Layout) -> str:
+    """Paths that go through the symlink loop, or a missing name, before ``..`` and a link out."""
+    detour = draw(
+        st.lists(st.sampled_from(["loop_a", "loop_b", "missing", "file1.txt", "subdir"]), max_size=3)
+    )
+    back = [".."] * draw(st.integers(0, len(detour) + 1))
+    tail = draw(
+        st.lists(st.sampled_from(["link_out", "secret.txt", "subdir", "relative_out.txt"]), max_size=3)
+    )
+    return "/".join([*detour, *back, *tail]) or "."
+
+
+@given(data=st.data())
+@FAST
+def test_resolve_through_loops_never_returns_a_path_that_leads_outside(
+    world: Layout, data: st.DataObject
+) -> None:
+    path = data.draw(looped_paths(world))
+    try:
+        real = world.security.resolve(path)
+    except REFUSED:
+        return
+    assert real == world.root or real.is_relative_to(world.root)
+    assert Path(os.path.realpath(real)) == real, path
+
+
 @given(data=st.data())
 @FAST
 def test_read_file_never_returns_the_secret_or_a_denied_file(world: Layout, data: st.DataObject) -> None:

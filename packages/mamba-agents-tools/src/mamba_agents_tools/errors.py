@@ -42,6 +42,10 @@ class ProtectedPathError(ToolError, PermissionError):
     writable) or a secret by name (neither readable nor writable); see ``tools.allow_protected``."""
 
 
+class SymlinkLoopError(ToolError, OSError):
+    """Resolving the path met a symlink loop (or more symlinks than one lookup may follow)."""
+
+
 class FileTooLargeError(ToolError, PermissionError):
     """The file (or the file a write would produce) is larger than ``max_file_size``."""
 

@@ -23,10 +23,11 @@ from mamba_agents_tools.errors import (
     InvalidArgumentError,
     NotAFileError,
     PathNotFoundError,
+    SymlinkLoopError,
 )
 from mamba_agents_tools.locks import PATH_LOCKS
 from mamba_agents_tools.results import ResultList, builtin_tool
-from mamba_agents_tools.security import FilesystemSecurity, default_security
+from mamba_agents_tools.security import FilesystemSecurity, default_security, real_path
 
 __all__ = [
     "FilesystemSecurity",
@@ -327,7 +328,10 @@ def _entry(
 def _visible(sec: FilesystemSecurity, entry: os.DirEntry[str]) -> tuple[Path, os.stat_result] | None:
     """The resolved target and stat of a directory entry, or None if the policy hides it."""
     path = Path(entry.path)
-    real = Path(os.path.realpath(path)) if entry.is_symlink() else path
+    try:
+        real = real_path(path) if entry.is_symlink() else path
+    except SymlinkLoopError:
+        return None
     if sec.sandbox_mode and not sec.contains(real):
         return None
     try:
@@ -488,7 +492,7 @@ def _copy_contents(
     target: Path,
     destination: str | os.PathLike[str],
 ) -> None:
-    fd = sec.open_file(Path(os.path.realpath(real)), source)
+    fd = sec.open_file(real_path(real), source)
     with os.fdopen(fd, "rb") as src:
         info = os.fstat(src.fileno())
         sec.check_hardlinks(info, real, source)

@@ -98,7 +98,7 @@ class ProtectedPaths:
         explicit = [root / name for name in DEFAULT_PROTECTED_DIRS]
         explicit += [absolute(p) for p in protected]
         for path in list(explicit):
-            real = Path(os.path.realpath(path))
+            real = Path(os.path.realpath(path))  # configuration, not model input: no loop to fear
             if real != path:
                 explicit.append(real)
         return cls(root, tuple(dict.fromkeys(explicit)), tuple(dict.fromkeys(absolute(p) for p in allowed)))

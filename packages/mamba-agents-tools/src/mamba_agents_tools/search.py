@@ -14,7 +14,7 @@ from mamba_agents_tools.errors import InvalidArgumentError, PathNotFoundError, P
 from mamba_agents_tools.filesystem import looks_binary
 from mamba_agents_tools.patterns import SegmentMatcher, name_matcher, split_pattern
 from mamba_agents_tools.results import ResultList, builtin_tool
-from mamba_agents_tools.security import FilesystemSecurity, default_security
+from mamba_agents_tools.security import FilesystemSecurity, default_security, real_path
 
 __all__ = ["GrepMatch", "GrepResults", "glob_search", "grep_search"]
 
@@ -41,7 +41,7 @@ def _walk(
             try:
                 is_link = entry.is_symlink()
                 if is_link:
-                    real = os.path.realpath(entry.path)
+                    real = os.fspath(real_path(entry.path))
                     if sec.sandbox_mode and not sec.contains(real):
                         continue
                     is_dir = stat.S_ISDIR(os.stat(real).st_mode)

@@ -1,7 +1,8 @@
 """``FilesystemSecurity``: the sandbox every file, search and bash tool resolves its paths through.
 
-A path is made absolute against ``base_directory`` (never the process CWD), then fully resolved with
-``os.path.realpath`` (symlinks and ``..``), and only then compared with the sandbox root. Extension rules look
+A path is made absolute against ``base_directory`` (never the process CWD), then fully resolved by
+:func:`real_path` (symlinks and ``..``; a symlink loop is an error, where ``os.path.realpath`` would return a
+half-resolved path that can still lead out), and only then compared with the sandbox root. Extension rules look
 at both the name that was asked for and the name it resolves to, case-insensitively, and at every suffix of a
 multi-dot name. Files are opened with ``O_NOFOLLOW`` and, on Linux, the opened descriptor is checked again
 through ``/proc/self/fd`` so a symlink swapped in between the check and the open cannot lead outside.
@@ -28,6 +29,7 @@ from mamba_agents_tools.errors import (
     PathOutsideSandboxError,
     ProtectedPathError,
     ReadOnlyError,
+    SymlinkLoopError,
 )
 from mamba_agents_tools.protected import ProtectedPaths
 
@@ -41,6 +43,52 @@ _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+MAX_SYMLINKS = 40  # as the kernel's own limit on one path lookup
+
+
+def real_path(path: str | os.PathLike[str]) -> Path:
+    """The absolute path with every symlink and ``..`` resolved, component by component.
+
+    Unlike ``os.path.realpath`` (non-strict), a symlink loop or more than :data:`MAX_SYMLINKS` links raises
+    :class:`SymlinkLoopError` instead of returning the rest of the path unresolved: ``loop/../link_out``
+    would otherwise come back as ``<root>/link_out``, a name inside the sandbox that leads outside. A missing
+    component (a file to be created) is kept as written, and ``..`` after it is resolved from its parent.
+    """
+    pending = os.fspath(path).split("/")[::-1]
+    resolved = "/"
+    links = 0
+    missing = False
+    while pending:
+        name = pending.pop()
+        if name in ("", "."):
+            continue
+        if name == "..":
+            resolved = os.path.dirname(resolved)
+            missing = False  # the parent of what was missing exists: resolve from there again
+            continue
+        candidate = os.path.join(resolved, name)
+        if missing:
+            resolved = candidate
+            continue
+        try:
+            info = os.lstat(candidate)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            missing = True
+            resolved = candidate
+            continue
+        if not stat.S_ISLNK(info.st_mode):
+            resolved = candidate
+            continue
+        links += 1
+        if links > MAX_SYMLINKS:
+            raise SymlinkLoopError(
+                f"{os.fspath(path)!r}: too many levels of symbolic links (a loop, or more than {MAX_SYMLINKS})"
+            )
+        target = os.readlink(candidate)
+        if target.startswith("/"):
+            resolved = "/"
+        pending.extend(target.split("/")[::-1])
+    return Path(resolved)
 
 
 def _normalise_extension(raw: str) -> str:
@@ -95,7 +143,7 @@ class FilesystemSecurity(BaseModel):
         raw = os.fspath(value)
         if not raw or "\0" in raw:
             raise ValueError(f"base_directory {raw!r} is not a valid path")
-        base = Path(os.path.realpath(Path(raw).expanduser()))
+        base = real_path(Path(raw).expanduser().absolute())
         if not base.is_dir():
             raise ValueError(f"base_directory {raw!r} does not exist or is not a directory")
         return base
@@ -112,7 +160,7 @@ class FilesystemSecurity(BaseModel):
     @model_validator(mode="after")
     def _root_is_real(self) -> FilesystemSecurity:
         # validate_default does not run field validators on the default factory's value.
-        real = Path(os.path.realpath(self.base_directory))
+        real = real_path(self.base_directory)
         if real != self.base_directory:
             object.__setattr__(self, "base_directory", real)
         self._protected = ProtectedPaths.build(real, self.protected_paths, self.allow_protected)
@@ -172,18 +220,18 @@ class FilesystemSecurity(BaseModel):
 
     def resolve(self, path: str | os.PathLike[str]) -> Path:
         """The real absolute path of ``path`` (symlinks and ``..`` resolved); refused outside the sandbox."""
-        real = Path(os.path.realpath(self._absolute(path)))
+        real = real_path(self._absolute(path))
         self._contain(real, path)
         return real
 
     def resolve_entry(self, path: str | os.PathLike[str]) -> Path:
         """Like :meth:`resolve`, but keeps a final symlink itself (for delete and move), parent resolved."""
         absolute = self._absolute(path)
-        real = Path(os.path.realpath(absolute))
+        real = real_path(absolute)
         self._contain(real, path)
         if absolute.name in ("", ".", "..") or not os.path.islink(absolute):
             return real
-        entry = Path(os.path.realpath(absolute.parent)) / absolute.name
+        entry = real_path(absolute.parent) / absolute.name
         self._contain(entry.parent, path)
         return entry
 
@@ -307,7 +355,7 @@ class FilesystemSecurity(BaseModel):
         parent = real.parent
         if create and not parent.exists():
             parent.mkdir(parents=True, exist_ok=True)
-            self._contain(Path(os.path.realpath(parent)), requested)
+            self._contain(real_path(parent), requested)
         try:
             fd = os.open(parent, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC)
         except FileNotFoundError:
