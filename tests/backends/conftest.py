@@ -42,8 +42,11 @@ class LlamaServer:
     model: str = "smollm2"
 
 
-def start_llama_server(port: int, *, timeout: float = 90.0) -> LlamaServer:
-    """``python -m llama_cpp.server`` with SmolLM2-135M; ready once ``GET /v1/models`` answers."""
+def start_llama_server(port: int, *, timeout: float = 90.0, stdout: int = subprocess.DEVNULL) -> LlamaServer:
+    """``python -m llama_cpp.server`` with SmolLM2-135M; ready once ``GET /v1/models`` answers.
+
+    ``stdout=subprocess.PIPE`` keeps what the server prints (it reports disconnected clients there).
+    """
     from mamba_agents_local import default_model_path
 
     command = [
@@ -53,7 +56,7 @@ def start_llama_server(port: int, *, timeout: float = 90.0) -> LlamaServer:
         "--n_ctx", "2048", "--n_threads", "1",
         "--chat_format", "chatml-function-calling", "--verbose", "False",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE)
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

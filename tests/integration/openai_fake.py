@@ -1,4 +1,5 @@
-"""A small OpenAI-compatible chat server on 127.0.0.1 for wire tests: records requests, scripted answers."""
+"""A small OpenAI-compatible chat server on 127.0.0.1 for wire tests: records requests, scripted answers
+(streamed as server-sent events when the request asks)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ class FakeOpenAI:
                 if reply.get("tool_calls"):
                     message["tool_calls"] = reply["tool_calls"]
                 prompt, completion = reply.get("usage", (0, 0))
+                if body.get("stream"):
+                    self._stream(body, message, prompt, completion)
+                    return
                 self._send(
                     200,
                     {
@@ -77,6 +81,39 @@ class FakeOpenAI:
                         },
                     },
                 )
+
+            def _stream(
+                self, body: dict[str, Any], message: dict[str, Any], prompt: int, completion: int
+            ) -> None:
+                """The same answer as server-sent events: the delta, then the finish reason and usage."""
+                chunk_id = f"chatcmpl-{len(fake.requests)}"
+
+                def event(choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> bytes:
+                    payload: dict[str, Any] = {
+                        "id": chunk_id,
+                        "object": "chat.completion.chunk",
+                        "created": 1,
+                        "model": body["model"],
+                        "choices": choices,
+                    }
+                    if usage is not None:
+                        payload["usage"] = usage
+                    return f"data: {json.dumps(payload)}\n\n".encode()
+
+                delta: dict[str, Any] = {"role": "assistant", "content": message.get("content")}
+                if message.get("tool_calls"):
+                    delta["tool_calls"] = [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]
+                finish = "tool_calls" if message.get("tool_calls") else "stop"
+                data = event([{"index": 0, "delta": delta, "finish_reason": None}])
+                data += event([{"index": 0, "delta": {}, "finish_reason": finish}])
+                usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+                data += event([], {**usage, "total_tokens": prompt + completion})
+                data += b"data: [DONE]\n\n"
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

@@ -45,6 +45,21 @@ def _last_session(settings: Any) -> str:
     return latest[0].conversation_id
 
 
+async def _read_events(ctx: Any, events: Any) -> None:
+    async for _ in events:
+        pass
+
+
+def _answer(agent: Agent, prompt: str) -> Any:
+    """One turn whose model requests are streamed: Ctrl-C then closes the stream, and a llama.cpp server (or
+    the embedded model) stops generating at once; a non-streamed request would run on to its end."""
+    return agent.run_sync(prompt, event_stream_handler=_read_events)
+
+
+# The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED_EXIT = 130
+
+
 def _summary(agent: Agent) -> dict[str, Any]:
     from mamba_agents.tokens import format_cost
 
@@ -106,14 +121,18 @@ def run(
     continue_last: bool,
     as_json: bool,
 ) -> None:
-    """Run one prompt and print the answer, tokens used and cost."""
+    """Run one prompt and print the answer, tokens used and cost. Ctrl-C stops it (exit status 130)."""
     from mamba_agents.cli.output import print_json, stderr, stdout
 
     if session and continue_last:
         raise click.UsageError("give --session NAME or --continue, not both")
     agent = _build_agent(model, tools, system, config_file, session, continue_last)
-    with stderr().status("Thinking…", spinner="dots"):
-        result = agent.run_sync(prompt)
+    try:
+        with stderr().status("Thinking…", spinner="dots"):
+            result = _answer(agent, prompt)
+    except KeyboardInterrupt:
+        stderr().print("[yellow]cancelled[/yellow] (Ctrl-C): the turn was stopped")
+        raise SystemExit(INTERRUPTED_EXIT) from None
     if as_json:
         output = result.output
         print_json(
@@ -140,7 +159,10 @@ def chat(
     config_file: str | None,
     session: str | None,
 ) -> None:
-    """Chat with an agent; the conversation is kept. /clear forgets it, /usage shows totals, /exit leaves."""
+    """Chat with an agent; the conversation is kept. /clear forgets it, /usage shows totals, /exit leaves.
+
+    Ctrl-C during a turn stops that turn; at the prompt it leaves.
+    """
     from rich.markup import escape
 
     from mamba_agents.cli.output import stderr, stdout
@@ -168,7 +190,10 @@ def chat(
             continue
         try:
             with stderr().status("Thinking…", spinner="dots"):
-                result = agent.run_sync(text)
+                result = _answer(agent, text)
+        except KeyboardInterrupt:  # stop this turn, keep the chat
+            stderr().print("[yellow]turn cancelled[/yellow] (Ctrl-C); Ctrl-C at the prompt leaves")
+            continue
         except Exception as exc:  # keep the session: report and let the user go on
             stderr().print(f"[red]error:[/red] {escape(f'{type(exc).__name__}: {exc}')}", highlight=False)
             continue
