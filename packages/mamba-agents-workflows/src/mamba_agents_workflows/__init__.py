@@ -9,6 +9,13 @@ from mamba_agents._lazy import lazy_exports
 
 _EXPORTS = {
     "Critique": "mamba_agents_workflows.reflection_config",
+    "Plan": "mamba_agents_workflows.plan_config",
+    "PlanExecuteConfig": "mamba_agents_workflows.plan_config",
+    "PlanExecuteHooks": "mamba_agents_workflows.plan_hooks",
+    "PlanExecuteState": "mamba_agents_workflows.plan_config",
+    "PlanExecuteWorkflow": "mamba_agents_workflows.plan_execute",
+    "PlanStep": "mamba_agents_workflows.plan_config",
+    "StepOutcome": "mamba_agents_workflows.plan_config",
     "ReActConfig": "mamba_agents_workflows.react_config",
     "ReActHooks": "mamba_agents_workflows.react_hooks",
     "ReActState": "mamba_agents_workflows.react_state",
@@ -26,6 +33,15 @@ __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
+    from mamba_agents_workflows.plan_config import (
+        Plan,
+        PlanExecuteConfig,
+        PlanExecuteState,
+        PlanStep,
+        StepOutcome,
+    )
+    from mamba_agents_workflows.plan_execute import PlanExecuteWorkflow
+    from mamba_agents_workflows.plan_hooks import PlanExecuteHooks
     from mamba_agents_workflows.react import ReActWorkflow
     from mamba_agents_workflows.react_config import ReActConfig
     from mamba_agents_workflows.react_hooks import ReActHooks

@@ -31,6 +31,15 @@ BUILTIN: dict[str, str] = {
         "can act on, and list each issue.{% if min_score is not none %} A draft needs a score of at least "
         "{{ min_score }} to pass.{% endif %}"
     ),
+    "workflow/plan_execute_planner": (
+        "You plan; others execute. Break the task into at most {{ max_plan_steps }} self-contained steps, "
+        "each one a clear instruction an assistant with tools can carry out alone. Give each step a short "
+        "id and list in depends_on the ids of the steps whose results it needs; steps that need nothing "
+        "from each other run at the same time, so do not chain steps that are independent. Submit the plan "
+        "with the `write_plan` tool."
+        "{% if completed %}\nThese steps are already done; do not plan them again, but later steps may "
+        "depend on their ids: {{ completed }}.{% endif %}"
+    ),
 }
 
 

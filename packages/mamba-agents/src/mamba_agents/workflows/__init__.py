@@ -14,6 +14,13 @@ _PLUGIN = "mamba_agents_workflows"
 _EXPORTS = {
     "HookError": "mamba_agents.workflows.state",
     "Critique": _PLUGIN,
+    "Plan": _PLUGIN,
+    "PlanExecuteConfig": _PLUGIN,
+    "PlanExecuteHooks": _PLUGIN,
+    "PlanExecuteState": _PLUGIN,
+    "PlanExecuteWorkflow": _PLUGIN,
+    "PlanStep": _PLUGIN,
+    "StepOutcome": _PLUGIN,
     "ReActConfig": _PLUGIN,
     "ReActHooks": _PLUGIN,
     "ReActState": _PLUGIN,
@@ -47,6 +54,12 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 if TYPE_CHECKING:
     from mamba_agents_workflows import (
         Critique,
+        Plan,
+        PlanExecuteConfig,
+        PlanExecuteHooks,
+        PlanExecuteState,
+        PlanExecuteWorkflow,
+        PlanStep,
         ReActConfig,
         ReActHooks,
         ReActState,
@@ -57,6 +70,7 @@ if TYPE_CHECKING:
         ReflectionState,
         ReflectionWorkflow,
         ScratchpadEntry,
+        StepOutcome,
     )
 
     from mamba_agents.workflows.base import Workflow
