@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-logger = logging.getLogger("mamba_agents_local")
+logger = logging.getLogger("mamba_agents.local")
 
 T = TypeVar("T")
 MAX_DEFAULT_THREADS = 8

@@ -16,7 +16,7 @@ import httpx2
 from mamba_agents_local.chat import ChatEngine, ChatRequest, ChatRequestError, completion_body
 from mamba_agents_local.runtime import ChunkStream, ModelRuntime
 
-logger = logging.getLogger("mamba_agents_local")
+logger = logging.getLogger("mamba_agents.local")
 
 LOCAL_BASE_URL = "http://local.mamba-agents.invalid/v1"
 """Never resolved: :class:`LocalTransport` serves requests to it. ``.invalid`` cannot be a real host."""

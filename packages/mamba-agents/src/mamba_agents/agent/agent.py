@@ -33,6 +33,8 @@ from mamba_agents.context.capability import CompactionCapability
 from mamba_agents.context.manager import ContextManager
 from mamba_agents.context.result import CompactionResult, ContextState
 from mamba_agents.mcp.configured import configured_toolsets
+from mamba_agents.observability.logsetup import apply_logging_settings
+from mamba_agents.observability.runlog import RunLog
 from mamba_agents.prompts import PromptManager, TemplateConfig
 from mamba_agents.resilience.failover import resolve_fallbacks
 from mamba_agents.resilience.setup import build as build_resilience
@@ -95,6 +97,7 @@ class Agent(Generic[DepsT, OutputT]):
             settings = AgentSettings()
         self._settings = settings
         self._config = config or AgentConfig()
+        apply_logging_settings(settings)  # [logging], once per process; its secrets are redacted from logs
         if plugin_manager is None:
             from mamba_agents.plugins.manager import get_plugin_manager
 
@@ -141,7 +144,9 @@ class Agent(Generic[DepsT, OutputT]):
             if self._context is not None and self._config.auto_compact
             else None
         )
-        caps: list[AbstractCapability[Any]] = [FacadeRuntime(UsageTracking(self._usage_tracker), compaction)]
+        caps: list[AbstractCapability[Any]] = [
+            FacadeRuntime(UsageTracking(self._usage_tracker), compaction, RunLog())
+        ]
         if self._config.tool_timeout is not None:
             caps.append(ToolTimeouts(self._config.tool_timeout))
         caps.extend(self._configured_capabilities())

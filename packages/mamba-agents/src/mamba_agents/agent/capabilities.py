@@ -1,4 +1,4 @@
-"""What the facade composes onto its pydantic-ai agent: usage tracking, graceful tool errors."""
+"""What the facade composes onto its pydantic-ai agent: usage tracking, graceful tool errors, run logs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pydantic_ai.messages import ModelResponse, tool_return_ta
 from pydantic_ai.models import ModelRequestContext
 from pydantic_ai.toolsets import ToolsetTool, WrapperToolset
 
+from mamba_agents.observability.runlog import RunLog
 from mamba_agents.resilience.truncated import check_complete
 from mamba_agents.tokens import UsageTracker
 
@@ -124,6 +125,12 @@ class FacadeRuntime(AbstractCapability[Any]):
 
     usage: UsageTracking
     compaction: AbstractCapability[Any] | None = None
+    log: RunLog | None = None
+
+    async def wrap_run(self, ctx: RunContext[Any], *, handler: Any) -> Any:
+        if self.log is None:
+            return await handler()
+        return await self.log.around_run(ctx, handler)
 
     async def before_model_request(
         self, ctx: RunContext[Any], request_context: ModelRequestContext
@@ -135,9 +142,11 @@ class FacadeRuntime(AbstractCapability[Any]):
     async def prepare_model_request(
         self, ctx: RunContext[Any], request_context: ModelRequestContext
     ) -> ModelRequestContext:
-        if self.compaction is None:
-            return request_context
-        return await self.compaction.prepare_model_request(ctx, request_context)
+        if self.compaction is not None:
+            request_context = await self.compaction.prepare_model_request(ctx, request_context)
+        if self.log is not None:
+            self.log.request(request_context.messages)
+        return request_context
 
     async def on_model_request_error(
         self, ctx: RunContext[Any], *, request_context: ModelRequestContext, error: Exception
@@ -149,6 +158,8 @@ class FacadeRuntime(AbstractCapability[Any]):
     async def after_model_request(
         self, ctx: RunContext[Any], *, request_context: ModelRequestContext, response: ModelResponse
     ) -> ModelResponse:
+        if self.log is not None:
+            self.log.response(response)
         response = await self.usage.after_model_request(
             ctx, request_context=request_context, response=response
         )

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 
 class _Section(BaseModel):
@@ -41,10 +41,82 @@ class ModelBackendSettings(_Section):
 
 
 class LoggingConfig(_Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    format: Literal["text", "json"] = "text"
-    redact_sensitive: bool = True
-    file: Path | None = None
+    """Logs of the ``mamba_agents`` loggers: level, text or JSON lines, where they go, what is redacted.
+
+    An Agent and the ``mamba`` command apply this once per process (``setup_logging`` applies it
+    explicitly). The root logger is left alone unless ``root = true``. The original project's
+    ``body_size_limit`` and ``include_correlation_id`` are accepted for ``max_body_size`` and
+    ``correlation_id``.
+    """
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="the level of the mamba_agents loggers"
+    )
+    format: Literal["text", "json"] = Field(
+        default="text", description="text lines, or one JSON object a line (timestamp, level, ids, extras)"
+    )
+    structured: bool = Field(default=False, description="the original's switch: true means format = json")
+    file: Path | None = Field(default=None, description="append lines to this file; unset: stderr")
+    root: bool = Field(
+        default=False, description="put the handler on the root logger: every library's lines alike"
+    )
+    redact_sensitive: bool = Field(
+        default=True, description="remove secrets from messages, arguments, extras, tracebacks"
+    )
+    redact_authorization: bool = Field(
+        default=True, description="bearer tokens, Authorization headers, passwords in URLs"
+    )
+    redact_api_keys: bool = Field(
+        default=True, description="key shapes (sk-..., ghp_..., JWT) and api_key= / password: values"
+    )
+    sensitive_patterns: list[str] = Field(
+        default_factory=list, description="regular expressions whose matches are removed too"
+    )
+    include_request_body: bool = Field(
+        default=False, description="log what each model request sends, at DEBUG, redacted"
+    )
+    include_response_body: bool = Field(
+        default=False, description="log each model response, at DEBUG, redacted"
+    )
+    max_body_size: int = Field(
+        default=1024, gt=0, le=10_000_000, description="characters of a logged body; the rest is cut"
+    )
+    correlation_id: bool = Field(
+        default=True, description="lines written during a run carry its run_id and conversation_id"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _original_names(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for old, new in (
+                ("body_size_limit", "max_body_size"),
+                ("include_correlation_id", "correlation_id"),
+            ):
+                if old in data:
+                    if new in data:
+                        raise ValueError(f"give {new} or {old} (its original name), not both")
+                    data = dict(data)
+                    data[new] = data.pop(old)
+        return data
+
+    @field_validator("sensitive_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        import re
+
+        for index, pattern in enumerate(value):
+            if not pattern:
+                raise ValueError(f"sensitive_patterns[{index}] is empty (it would match everywhere)")
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"sensitive_patterns[{index}] = {pattern!r} is not a regular expression: {exc}"
+                ) from None
+            if compiled.match(""):
+                raise ValueError(f"sensitive_patterns[{index}] = {pattern!r} matches the empty string")
+        return value
 
 
 class RetryConfig(_Section):
