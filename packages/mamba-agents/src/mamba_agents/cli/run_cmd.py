@@ -111,6 +111,13 @@ _session_option = click.option(
     "--continue", "-c", "continue_last", is_flag=True, help="Continue the most recently saved session."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and usage as JSON.")
+@click.option(
+    "--workflow",
+    "-w",
+    "workflow_name",
+    help="Run through this registered workflow (react, plan_execute, reflection, ...); "
+    "default: [workflows] default.",
+)
 def run(
     prompt: str,
     model: str | None,
@@ -120,6 +127,7 @@ def run(
     session: str | None,
     continue_last: bool,
     as_json: bool,
+    workflow_name: str | None,
 ) -> None:
     """Run one prompt and print the answer, tokens used and cost. Ctrl-C stops it (exit status 130)."""
     from mamba_agents.cli.output import print_json, stderr, stdout
@@ -127,6 +135,14 @@ def run(
     if session and continue_last:
         raise click.UsageError("give --session NAME or --continue, not both")
     agent = _build_agent(model, tools, system, config_file, session, continue_last)
+    workflow_name = workflow_name or agent.settings.workflows.default
+    if workflow_name:
+        try:
+            _run_workflow(agent, workflow_name, prompt, as_json)
+        except KeyboardInterrupt:
+            stderr().print("[yellow]cancelled[/yellow] (Ctrl-C): the workflow was stopped")
+            raise SystemExit(INTERRUPTED_EXIT) from None
+        return
     try:
         with stderr().status("Thinking…", spinner="dots"):
             result = _answer(agent, prompt)
@@ -144,6 +160,39 @@ def run(
         return
     stdout().print(result.output, markup=False, highlight=False)
     stderr().print(_footer(agent))
+
+
+def _run_workflow(agent: Agent, name: str, prompt: str, as_json: bool) -> None:
+    """Run ``prompt`` through workflow ``name``: steps live on stderr, the answer on stdout."""
+    import sys
+
+    from mamba_agents.cli.output import print_json, stderr, stdout
+    from mamba_agents.cli.workflow_output import footer, live_hooks, print_trace
+    from mamba_agents.workflows.registry import build_workflow, get_workflow
+
+    console = stderr()
+    cls = get_workflow(name, agent._plugins)
+    hooks = None if as_json else live_hooks(cls.hooks_class, console)
+    workflow = build_workflow(agent, name, plugins=agent._plugins, hooks=hooks)
+    result = workflow.run_sync(prompt)
+    if as_json:
+        output = result.output
+        print_json(
+            {
+                "workflow": name,
+                "output": output if isinstance(output, str | int | float | bool | None) else str(output),
+                "model": agent.model_name,
+                **result.summary(),
+            }
+        )
+    else:
+        print_trace(workflow, result, console)
+        if result.output is not None:
+            stdout().print(result.output, markup=False, highlight=False)
+        console.print(footer(name, result))
+    if not result.success:
+        click.echo(f"error: {result.error}", err=True)
+        sys.exit(1)
 
 
 @click.command()

@@ -33,6 +33,7 @@ def check_settings(settings: AgentSettings, plugins: PluginManager) -> None:
     for index, name in enumerate(settings.tools.enabled):
         problems += _unknown(plugins, "tools", f"tools.enabled[{index}]", name, source, "tools.enabled")
     problems += _capability_problems(settings, plugins, source)
+    problems += _workflow_problems(settings, plugins, source)
     summary_model = settings.context.summarization_model
     if summary_model and not settings.model_backend.base_url:
         from mamba_agents.backends.resolve import qualify_model_name
@@ -120,6 +121,47 @@ def _capability_problems(settings: AgentSettings, plugins: PluginManager, source
                 f"(allowed options: {', '.join(allowed or []) or 'none'})"
             )
     return problems
+
+
+def _workflow_problems(settings: AgentSettings, plugins: PluginManager, source: Source) -> list[str]:
+    config = settings.workflows
+    problems: list[str] = []
+    if config.default is not None:
+        problems += _unknown(plugins, "workflows", "workflows.default", config.default, source)
+    for name, options in config.options.items():
+        key = f"workflows.options.{name}"
+        unknown = _unknown(plugins, "workflows", key, name, source)
+        if unknown:
+            problems += unknown
+            continue
+        try:
+            workflow_config(plugins.get("workflows", name), options, name)
+        except ConfigError as exc:
+            problems.append(f"{source(key)}: {exc}")
+    return problems
+
+
+def workflow_config(cls: Any, options: Mapping[str, Any], name: str) -> Any:
+    """``cls.config_class`` built from ``options``; a wrong key or value is a ``ConfigError`` naming it."""
+    from pydantic import ValidationError
+
+    config_class = getattr(cls, "config_class", None)
+    if config_class is None:
+        raise ConfigError(f"workflows.options.{name}: workflow {name!r} has no config_class to take options")
+    allowed = list(config_class.model_fields)
+    extra = sorted(set(options) - set(allowed))
+    if extra:
+        raise ConfigError(
+            f"workflows.options.{name}: unknown option(s) {', '.join(map(repr, extra))} for workflow "
+            f"{name!r}{_hint(extra[0], allowed)} (allowed options: {', '.join(allowed)})"
+        )
+    try:
+        return config_class(**options)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()
+        )
+        raise ConfigError(f"workflows.options.{name}: {details}") from None
 
 
 def _unknown(

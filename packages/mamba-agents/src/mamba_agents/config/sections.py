@@ -360,3 +360,16 @@ class CapabilitiesConfig(_Section):
 
     enabled: list[str] = Field(default_factory=list)
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class WorkflowsConfig(_Section):
+    """Workflows by registered name: ``default`` is the one ``mamba run`` uses (``--workflow`` overrides);
+    ``options`` are per-workflow config keys (``[workflows.options.react] max_iterations = 5``), checked
+    against that workflow's config class when the Agent is built."""
+
+    default: str | None = Field(
+        default=None, min_length=1, description="workflow `mamba run` uses; unset: a plain agent run"
+    )
+    options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="workflow name -> its config fields (e.g. max_iterations)"
+    )

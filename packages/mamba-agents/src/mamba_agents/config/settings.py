@@ -22,6 +22,7 @@ from mamba_agents.config.sections import (
     SessionsConfig,
     TokenizerConfig,
     ToolsConfig,
+    WorkflowsConfig,
 )
 from mamba_agents.config.sources import Layer, env_layer, merged, read_config_file, read_dotenv
 from mamba_agents.context.config import CompactionConfig
@@ -66,6 +67,7 @@ class AgentSettings(BaseSettings):
     mcp: MCPConfig = Field(default_factory=MCPConfig)
     capabilities: CapabilitiesConfig = Field(default_factory=CapabilitiesConfig)
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)
+    workflows: WorkflowsConfig = Field(default_factory=WorkflowsConfig)
 
     _layers: list[Layer] = PrivateAttr(default_factory=list)
 

@@ -45,6 +45,8 @@ _EXPORTS = {
     "WorkflowStep": "mamba_agents.workflows.state",
     "WorkflowStepTimeoutError": "mamba_agents.workflows.errors",
     "WorkflowTimeoutError": "mamba_agents.workflows.errors",
+    "build_workflow": "mamba_agents.workflows.registry",
+    "get_workflow": "mamba_agents.workflows.registry",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -85,5 +87,6 @@ if TYPE_CHECKING:
         WorkflowTimeoutError,
     )
     from mamba_agents.workflows.hooks import WorkflowHooks, WorkflowHookWarning
+    from mamba_agents.workflows.registry import build_workflow, get_workflow
     from mamba_agents.workflows.result import WorkflowResult
     from mamba_agents.workflows.state import HookError, WorkflowState, WorkflowStep
