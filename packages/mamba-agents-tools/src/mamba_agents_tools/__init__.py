@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "ProtectedPathError": "errors",
     "ExtensionNotAllowedError": "errors",
     "ReadOnlyError": "errors",
+    "SymlinkLoopError": "errors",
     "FileTooLargeError": "errors",
     "PathNotFoundError": "errors",
     "NotAFileError": "errors",
@@ -72,6 +73,7 @@ __all__ = [
     "ReadOnlyError",
     "ResultList",
     "SandboxedToolset",
+    "SymlinkLoopError",
     "TextWindow",
     "ToolError",
     "append_file",
@@ -112,6 +114,7 @@ if TYPE_CHECKING:
         PathOutsideSandboxError,
         ProtectedPathError,
         ReadOnlyError,
+        SymlinkLoopError,
         ToolError,
     )
     from mamba_agents_tools.filesystem import (

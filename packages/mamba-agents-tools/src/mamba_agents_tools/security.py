@@ -2,10 +2,10 @@
 
 A path is made absolute against ``base_directory`` (never the process CWD), then fully resolved by
 :func:`real_path` (symlinks and ``..``; a symlink loop is an error, where ``os.path.realpath`` would return a
-half-resolved path that can still lead out), and only then compared with the sandbox root. Extension rules look
-at both the name that was asked for and the name it resolves to, case-insensitively, and at every suffix of a
-multi-dot name. Files are opened with ``O_NOFOLLOW`` and, on Linux, the opened descriptor is checked again
-through ``/proc/self/fd`` so a symlink swapped in between the check and the open cannot lead outside.
+half-resolved path that can still lead out), and only then compared with the sandbox root. Extension rules
+look at both the name that was asked for and the name it resolves to, case-insensitively, and at every suffix
+of a multi-dot name. Files are opened with ``O_NOFOLLOW`` and, on Linux, the opened descriptor is checked
+again through ``/proc/self/fd`` so a symlink swapped in between the check and the open cannot lead outside.
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def real_path(path: str | os.PathLike[str]) -> Path:
         links += 1
         if links > MAX_SYMLINKS:
             raise SymlinkLoopError(
-                f"{os.fspath(path)!r}: too many levels of symbolic links (a loop, or more than {MAX_SYMLINKS})"
+                f"{os.fspath(path)!r}: too many levels of symbolic links "
+                f"(a loop, or more than {MAX_SYMLINKS})"
             )
         target = os.readlink(candidate)
         if target.startswith("/"):
