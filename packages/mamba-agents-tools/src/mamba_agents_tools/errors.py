@@ -42,6 +42,10 @@ class ProtectedPathError(ToolError, PermissionError):
     writable) or a secret by name (neither readable nor writable); see ``tools.allow_protected``."""
 
 
+class PathChangedError(ToolError, OSError):
+    """A directory on the path was swapped (for a symlink) between resolving the path and using it."""
+
+
 class SymlinkLoopError(ToolError, OSError):
     """Resolving the path met a symlink loop (or more symlinks than one lookup may follow)."""
 

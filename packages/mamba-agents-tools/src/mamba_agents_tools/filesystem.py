@@ -23,7 +23,6 @@ from mamba_agents_tools.errors import (
     InvalidArgumentError,
     NotAFileError,
     PathNotFoundError,
-    SymlinkLoopError,
 )
 from mamba_agents_tools.locks import PATH_LOCKS
 from mamba_agents_tools.results import ResultList, builtin_tool
@@ -47,6 +46,7 @@ _BINARY_SNIFF_BYTES = 8192
 _CHUNK = 1024 * 1024
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 
 def looks_binary(head: bytes, encoding: str = "utf-8") -> bool:
@@ -325,45 +325,67 @@ def _entry(
     }
 
 
-def _visible(sec: FilesystemSecurity, entry: os.DirEntry[str]) -> tuple[Path, os.stat_result] | None:
-    """The resolved target and stat of a directory entry, or None if the policy hides it."""
-    path = Path(entry.path)
+def _visible(
+    sec: FilesystemSecurity, directory: Path, entry: os.DirEntry[str]
+) -> tuple[Path, os.stat_result, bool] | None:
+    """The resolved target, metadata and symlink-ness of an entry of ``directory`` (read with
+    ``os.scandir(fd)``, so the metadata is that entry's, wherever ``directory`` is now), or None if the
+    policy hides it. A symlink's target is resolved and then read through its own parent's descriptor."""
     try:
-        real = real_path(path) if entry.is_symlink() else path
-    except SymlinkLoopError:
-        return None
-    if sec.sandbox_mode and not sec.contains(real):
-        return None
-    try:
-        info = os.stat(real)
+        info = entry.stat(follow_symlinks=False)
     except OSError:
-        return None  # a broken symlink: nothing the tools could open
+        return None  # gone since the listing
+    real = directory / entry.name
+    is_link = stat.S_ISLNK(info.st_mode)
+    if is_link:
+        try:
+            real = real_path(real)
+            if sec.sandbox_mode and not sec.contains(real):
+                return None
+            info = sec.stat_resolved(real, sec.display(directory / entry.name))
+        except OSError:
+            return None  # broken, a loop, or changed: nothing the tools could open
     if not stat.S_ISDIR(info.st_mode) and not (
         sec.extension_allowed(entry.name) and sec.extension_allowed(real.name)
     ):
         return None
-    return real, info
+    return real, info, is_link
+
+
+def _open_child(fd: int, name: str) -> int:
+    """A sub-directory's descriptor, by name relative to its parent's; a symlink there now is refused."""
+    return os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=fd)
 
 
 def _walk_listing(
-    sec: FilesystemSecurity, directory: Path, depth: int, max_depth: int | None
+    sec: FilesystemSecurity, fd: int, directory: Path, depth: int, max_depth: int | None
 ) -> Iterator[dict[str, Any]]:
+    # ``directory`` is the resolved path the descriptor was opened as (one O_NOFOLLOW step per name), so
+    # names and metadata come from the descriptor, never from a path a swap could redirect.
     try:
-        with os.scandir(directory) as scan:
+        with os.scandir(fd) as scan:
             entries = sorted(scan, key=lambda e: e.name)
     except OSError as exc:  # unreadable, or vanished while walking: report it, keep listing the rest
         yield {"name": directory.name, "path": sec.display(directory), "error": exc.strerror or str(exc)}
         return
     for entry in entries:
-        seen = _visible(sec, entry)
+        seen = _visible(sec, directory, entry)
         if seen is None:
             continue
-        real, info = seen
-        is_link = entry.is_symlink()
-        yield _entry(sec, Path(entry.path), real, info, is_link)
+        real, info, is_link = seen
+        shown = directory / entry.name
+        yield _entry(sec, shown, real, info, is_link)
         # Symlinked directories are listed but never entered: no loops, no second route into a tree.
         if stat.S_ISDIR(info.st_mode) and not is_link and (max_depth is None or depth < max_depth):
-            yield from _walk_listing(sec, Path(entry.path), depth + 1, max_depth)
+            try:
+                child = _open_child(fd, entry.name)
+            except OSError as exc:  # replaced (by a symlink, say) since it was read: not entered
+                yield {"name": entry.name, "path": sec.display(shown), "error": exc.strerror or str(exc)}
+                continue
+            try:
+                yield from _walk_listing(sec, child, shown, depth + 1, max_depth)
+            finally:
+                os.close(child)
 
 
 @builtin_tool
@@ -387,11 +409,12 @@ def list_directory(
     real = sec.existing_dir(path)
     limit_depth = max_depth if recursive else 1
     out: ResultList[dict[str, Any]] = ResultList()
-    for item in _walk_listing(sec, real, 1, limit_depth):
-        if max_entries is not None and len(out) >= max_entries:
-            out.truncated = True
-            break
-        out.append(item)
+    with sec.directory(real, path) as fd:
+        for item in _walk_listing(sec, fd, real, 1, limit_depth):
+            if max_entries is not None and len(out) >= max_entries:
+                out.truncated = True
+                break
+            out.append(item)
     return out
 
 
@@ -401,8 +424,8 @@ def file_info(path: str, *, security: FilesystemSecurity | None = None) -> dict[
     sec = default_security(security)
     real = sec.resolve(path)
     try:
-        info = os.stat(real)
-    except FileNotFoundError:
+        info = sec.stat_resolved(real, path)
+    except PathNotFoundError:
         raise PathNotFoundError(f"Path not found: {_requested(path)!r}") from None
     if not stat.S_ISDIR(info.st_mode):
         sec.check_extension(real, path)

@@ -10,6 +10,8 @@ again through ``/proc/self/fd`` so a symlink swapped in between the check and th
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ from mamba_agents_tools.errors import (
     InvalidArgumentError,
     NotADirectoryToolError,
     NotAFileError,
+    PathChangedError,
     PathNotFoundError,
     PathOutsideSandboxError,
     ProtectedPathError,
@@ -348,22 +351,77 @@ class FilesystemSecurity(BaseModel):
             raise
         return fd
 
+    def open_directory(self, real: Path, requested: str | os.PathLike[str], *, create: bool = False) -> int:
+        """A descriptor of the already resolved directory ``real``, opened one name at a time from the
+        sandbox root with ``O_NOFOLLOW | O_DIRECTORY`` (``create``: making missing directories with
+        ``mkdir(dir_fd=)`` on the way). ``real`` has no symlink in it, so meeting one means a directory was
+        swapped since it was resolved: that is refused, never followed, and nothing is made outside."""
+        inside = self.contains(real)
+        start = self.base_directory if inside else Path("/")
+        names = real.relative_to(start).parts if real != start else ()
+        if not inside:
+            self._contain(real, requested)  # refuses in sandbox mode; without it, walk from /
+        fd = os.open(start, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+        for name in names:
+            fd = self._step(fd, name, requested, create)  # closes the parent's descriptor, even on error
+        return fd
+
+    def _step(self, fd: int, name: str, requested: str | os.PathLike[str], create: bool) -> int:
+        flags = os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC
+        try:
+            try:
+                child = os.open(name, flags, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(name, 0o777, dir_fd=fd)
+                child = os.open(name, flags, dir_fd=fd)
+        except FileNotFoundError:
+            raise PathNotFoundError(f"Directory not found: {os.fspath(requested)!r}") from None
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                raise
+            try:
+                is_link = stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)
+            except OSError:
+                is_link = False
+            if is_link:
+                raise PathChangedError(
+                    f"{os.fspath(requested)!r} changed while in use (a directory on the way was replaced "
+                    "by a symbolic link); nothing was done. Try again."
+                ) from None
+            raise NotADirectoryToolError(
+                f"{os.fspath(requested)!r}: {name!r} on the way is not a directory"
+            ) from None
+        finally:
+            os.close(fd)
+        return child
+
+    @contextmanager
+    def directory(
+        self, real: Path, requested: str | os.PathLike[str], *, create: bool = False
+    ) -> Iterator[int]:
+        """:meth:`open_directory` as a context manager; the descriptor is checked and closed after use."""
+        fd = self.open_directory(real, requested, create=create)
+        try:
+            self.verify_fd(fd, requested)
+            yield fd
+        finally:
+            os.close(fd)
+
     @contextmanager
     def parent_dir(
         self, real: Path, requested: str | os.PathLike[str], *, create: bool = False
     ) -> Iterator[int]:
         """A descriptor of the resolved parent directory, for ``dir_fd`` operations on ``real.name``."""
-        parent = real.parent
-        if create and not parent.exists():
-            parent.mkdir(parents=True, exist_ok=True)
-            self._contain(real_path(parent), requested)
         try:
-            fd = os.open(parent, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC)
-        except FileNotFoundError:
+            fd = self.open_directory(real.parent, requested, create=create)
+        except PathNotFoundError:
             raise PathNotFoundError(
                 f"The parent directory of {os.fspath(requested)!r} does not exist"
             ) from None
-        except NotADirectoryError:
+        except NotADirectoryToolError:
             raise NotADirectoryToolError(
                 f"The parent of {os.fspath(requested)!r} is not a directory"
             ) from None
@@ -372,6 +430,26 @@ class FilesystemSecurity(BaseModel):
             yield fd
         finally:
             os.close(fd)
+
+    def stat_resolved(self, real: Path, requested: str | os.PathLike[str]) -> os.stat_result:
+        """The metadata of an already resolved path, read through its parent's descriptor without following
+        a final symlink: a name swapped for a symlink since it was resolved is refused, never followed."""
+        if real == self.base_directory or real == Path("/"):
+            fd = self.open_directory(real, requested)
+            try:
+                return os.fstat(fd)
+            finally:
+                os.close(fd)
+        with self.parent_dir(real, requested) as parent:
+            try:
+                info = os.stat(real.name, dir_fd=parent, follow_symlinks=False)
+            except FileNotFoundError:
+                raise PathNotFoundError(f"Path not found: {os.fspath(requested)!r}") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise PathChangedError(
+                f"{os.fspath(requested)!r} changed while in use (replaced by a symbolic link). Try again."
+            )
+        return info
 
     def existing_dir(self, path: str | os.PathLike[str]) -> Path:
         real = self.resolve(path)
