@@ -17,6 +17,7 @@ def _build_agent(
     config_file: str | None,
     session: str | None = None,
     continue_last: bool = False,
+    capabilities: tuple[Any, ...] = (),
 ) -> Agent:
     from mamba_agents.agent import Agent
     from mamba_agents.cli.output import stderr
@@ -29,7 +30,9 @@ def _build_agent(
     if continue_last:
         session = _last_session(settings)
     with stderr().status("Loading model…", spinner="dots"):
-        return Agent(model, settings=settings, system_prompt=system, session=session)
+        return Agent(
+            model, settings=settings, system_prompt=system, session=session, capabilities=capabilities
+        )
 
 
 def _last_session(settings: Any) -> str:
@@ -118,6 +121,7 @@ _session_option = click.option(
     help="Run through this registered workflow (react, plan_execute, reflection, ...); "
     "default: [workflows] default.",
 )
+@click.option("--trace", is_flag=True, help="Print the run's span tree (duration, tokens) after the answer.")
 def run(
     prompt: str,
     model: str | None,
@@ -128,13 +132,18 @@ def run(
     continue_last: bool,
     as_json: bool,
     workflow_name: str | None,
+    trace: bool,
 ) -> None:
     """Run one prompt and print the answer, tokens used and cost. Ctrl-C stops it (exit status 130)."""
     from mamba_agents.cli.output import print_json, stderr, stdout
 
     if session and continue_last:
         raise click.UsageError("give --session NAME or --continue, not both")
-    agent = _build_agent(model, tools, system, config_file, session, continue_last)
+    tracer = _tracer() if trace else None
+    caps = (tracer.instrumentation(),) if tracer is not None else ()
+    agent = _build_agent(model, tools, system, config_file, session, continue_last, caps)
+    if tracer is not None:
+        tracer.start_trace({"mamba.command": "run", "mamba.model": agent.model_name})
     workflow_name = workflow_name or agent.settings.workflows.default
     if workflow_name:
         try:
@@ -142,6 +151,9 @@ def run(
         except KeyboardInterrupt:
             stderr().print("[yellow]cancelled[/yellow] (Ctrl-C): the workflow was stopped")
             raise SystemExit(INTERRUPTED_EXIT) from None
+        finally:
+            if tracer is not None and tracer.trace_id is not None:
+                stderr().print(tracer.end_trace().rich_tree())  # type: ignore[union-attr]
         return
     try:
         with stderr().status("Thinking…", spinner="dots"):
@@ -155,11 +167,20 @@ def run(
             {
                 "output": output if isinstance(output, str | int | float | bool | None) else str(output),
                 **_summary(agent),
+                **({"trace": tracer.end_trace().to_dict()} if tracer is not None else {}),  # type: ignore[union-attr]
             }
         )
         return
     stdout().print(result.output, markup=False, highlight=False)
     stderr().print(_footer(agent))
+    if tracer is not None:
+        stderr().print(tracer.end_trace().rich_tree())  # type: ignore[union-attr]
+
+
+def _tracer() -> Any:
+    from mamba_agents.observability import RequestTracer
+
+    return RequestTracer()
 
 
 def _run_workflow(agent: Agent, name: str, prompt: str, as_json: bool) -> None:

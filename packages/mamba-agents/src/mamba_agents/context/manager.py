@@ -333,10 +333,10 @@ class _NoSpan:
 
 def _span(strategy: str, tokens_before: int, messages_before: int) -> Any:
     try:
-        from opentelemetry import trace
+        from mamba_agents.observability.spans import tracer
     except ImportError:  # opentelemetry-api is a dependency; guard anyway for stripped installs
         return _NoSpan()
-    return trace.get_tracer("mamba_agents").start_as_current_span(
+    return tracer().start_as_current_span(
         "mamba.compaction",
         attributes={
             "mamba.compaction.strategy": strategy,

@@ -11,6 +11,11 @@ _EXPORTS = {
     "JsonFormatter": "mamba_agents.observability.formatters",
     "MambaLogHandler": "mamba_agents.observability.logsetup",
     "REDACTED": "mamba_agents.observability.redaction",
+    "RequestTracer": "mamba_agents.observability.tracer",
+    "Span": "mamba_agents.observability.tracer",
+    "SpanData": "mamba_agents.observability.tracer",
+    "TraceContext": "mamba_agents.observability.tracer",
+    "get_current_trace": "mamba_agents.observability.tracer",
     "Redactor": "mamba_agents.observability.redaction",
     "TextFormatter": "mamba_agents.observability.formatters",
     "correlated": "mamba_agents.observability.correlation",
@@ -29,3 +34,10 @@ if TYPE_CHECKING:
     from mamba_agents.observability.formatters import JsonFormatter, TextFormatter
     from mamba_agents.observability.logsetup import MambaLogHandler, reset_logging, setup_logging
     from mamba_agents.observability.redaction import REDACTED, Redactor, register_secret
+    from mamba_agents.observability.tracer import (
+        RequestTracer,
+        Span,
+        SpanData,
+        TraceContext,
+        get_current_trace,
+    )

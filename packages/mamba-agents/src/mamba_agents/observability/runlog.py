@@ -12,6 +12,7 @@ from typing import Any
 
 from mamba_agents.observability.correlation import correlated
 from mamba_agents.observability.redaction import current_redactor
+from mamba_agents.observability.spans import run_tracer
 
 logger = logging.getLogger("mamba_agents.run")
 
@@ -43,7 +44,7 @@ class RunLog:
     """The facade's run logging (one per Agent; the body settings are the process's logging config)."""
 
     async def around_run(self, ctx: Any, handler: Callable[[], Awaitable[Any]]) -> Any:
-        with correlated(ctx.run_id, ctx.conversation_id):
+        with correlated(ctx.run_id, ctx.conversation_id), run_tracer(ctx.tracer):
             debug = logger.isEnabledFor(logging.DEBUG)
             if debug:
                 logger.debug("run started", extra={"model": getattr(ctx.model, "model_name", None)})
