@@ -45,7 +45,7 @@ def test_factory_builds_a_working_model_from_settings(
 ):
     settings = ModelBackendSettings(
         backend=name, model="qwen2.5:7b", base_url=fake_server.base_url, api_key="sk-abcdef-123456",
-        timeout=12.5, max_retries=0, temperature=0.3, max_tokens=77,
+        timeout=12.5, temperature=0.3, max_tokens=77,
     )  # fmt: skip
     model = manager.get("backends", name)(settings)
     assert isinstance(model, OpenAICompatibleBackend)

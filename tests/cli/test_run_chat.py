@@ -34,7 +34,7 @@ def server_env(tmp_path, monkeypatch):
     with FakeOpenAI(responder) as server:
         monkeypatch.setenv("MAMBA_MODEL_BACKEND__BASE_URL", server.base_url)
         monkeypatch.setenv("MAMBA_MODEL_BACKEND__MODEL", "fake-model")
-        monkeypatch.setenv("MAMBA_MODEL_BACKEND__MAX_RETRIES", "0")
+        monkeypatch.setenv("MAMBA_RETRY__MAX_RETRIES", "0")
         yield server
 
 

@@ -170,14 +170,12 @@ def test_secret_is_masked_in_repr_dump_and_explain(project, monkeypatch):
 
 def test_secret_never_appears_in_a_validation_error(project):
     (project / "config.toml").write_text(f'[model_backend]\napi_key = "{SECRET}"\ntimeout = -1\n')
-    (project / ".env").write_text(
-        f"MAMBA_MODEL_BACKEND__API_KEY={SECRET}\nMAMBA_MODEL_BACKEND__MAX_RETRIES=-5\n"
-    )
+    (project / ".env").write_text(f"MAMBA_MODEL_BACKEND__API_KEY={SECRET}\nMAMBA_MODEL_BACKEND__N_CTX=-5\n")
     with pytest.raises(ConfigError) as err:
         AgentSettings()
     text = str(err.value) + repr(err.value) + str(err.value.__cause__) + str(err.value.__context__)
     assert SECRET not in text
-    assert "model_backend.timeout" in text and "model_backend.max_retries" in text
+    assert "model_backend.timeout" in text and "model_backend.n_ctx" in text
 
 
 def test_secret_in_an_invalid_secret_field_is_masked(project, monkeypatch):

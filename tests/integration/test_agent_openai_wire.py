@@ -19,7 +19,8 @@ def allow_local_requests(monkeypatch, tmp_path):
 
 def _settings(base_url: str) -> AgentSettings:
     return AgentSettings(
-        model_backend={"model": "fake-model", "base_url": base_url, "api_key": SECRET, "max_retries": 0}
+        model_backend={"model": "fake-model", "base_url": base_url, "api_key": SECRET},
+        retry={"max_retries": 0},
     )
 
 

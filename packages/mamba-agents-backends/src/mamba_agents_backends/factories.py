@@ -132,7 +132,6 @@ def backend_from_settings(server: str, settings: ModelBackendSettings) -> OpenAI
             profile=_profile_from_options(server, model, options.get("profile")),
             context_window=settings.context_window,
             timeout=settings.timeout,
-            max_retries=settings.max_retries,
             temperature=settings.temperature,
             max_tokens=settings.max_tokens,
             settings=model_settings,  # type: ignore[arg-type]

@@ -82,7 +82,8 @@ def _strip_secret(text: str, secret: str | None) -> str:
 
 
 def _model_settings(settings: ModelBackendSettings) -> dict[str, Any]:
-    out: dict[str, Any] = {"timeout": settings.timeout, "max_retries": settings.max_retries}
+    # No max_retries: [retry] owns retries and turns the SDK's own off (resilience/capability.py).
+    out: dict[str, Any] = {"timeout": settings.timeout}
     if settings.temperature is not None:
         out["temperature"] = settings.temperature
     if settings.max_tokens is not None:

@@ -25,8 +25,7 @@ class ModelBackendSettings(_Section):
     base_url: str | None = None
     api_key: SecretStr | None = None
     context_window: int | None = Field(default=None, gt=0)
-    timeout: float = Field(default=60.0, gt=0)
-    max_retries: int = Field(default=2, ge=0)
+    timeout: float = Field(default=60.0, gt=0, description="seconds per model request attempt")
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, gt=0)
     # Embedded local model (the ``local`` backend)

@@ -215,6 +215,11 @@ def _convert_path(model: type[BaseModel], keys: list[str], raw: str, where: str,
     key, rest = keys[0], keys[1:]
     fields = model.model_fields
     if key not in fields:
+        from mamba_agents.config.errors import REMOVED_KEYS
+
+        removed = REMOVED_KEYS.get((*path.split("."), key))
+        if removed is not None:
+            raise ConfigError(f"{where}: {path}.{key}: {removed}")
         hint = _suggest(key, fields, "{!r}")
         raise ConfigError(f"{where}: unknown key {key!r} in [{path}]{hint} (keys: {', '.join(fields)})")
     annotation, _ = _strip_optional(fields[key].annotation)
