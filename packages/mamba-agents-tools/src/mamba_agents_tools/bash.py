@@ -237,6 +237,10 @@ def _prepare(
     limit = cfg.timeout if timeout is None else timeout
     if not limit > 0:
         raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout}")
+    if limit > cfg.max_timeout:  # whatever the route (a wrapped Tool too), a call has a bounded life
+        raise InvalidArgumentError(
+            f"timeout may be at most {cfg.max_timeout:g} seconds (tools.bash.max_timeout)"
+        )
     sec = default_security(security)
     cwd = sec.existing_dir(working_dir)
     plan = confinement_plan(cfg, sec)
