@@ -60,6 +60,13 @@ class ReActWorkflow(Workflow[DepsT, str, ReActState], Generic[DepsT]):
         cfg = self.react_config
         check_template(self.prompt_manager, cfg.system_prompt_template, "system_prompt_template")
         check_template(self.prompt_manager, cfg.iteration_prompt_template, "iteration_prompt_template")
+        # Built once: pydantic-ai derives the tool's schema from it on every run otherwise (measured).
+        self._final_output = ToolOutput(
+            _final_answer,
+            name=cfg.final_answer_tool_name,
+            description="Give the final answer to the task; this ends the task.",
+            max_retries=cfg.tool_retry_count,
+        )
 
     @property
     def name(self) -> str:
@@ -114,12 +121,7 @@ class ReActWorkflow(Workflow[DepsT, str, ReActState], Generic[DepsT]):
             lambda result: self._trigger("on_compaction", state, result),
         )
         kwargs: dict[str, Any] = {
-            "output_type": ToolOutput(
-                _final_answer,
-                name=cfg.final_answer_tool_name,
-                description="Give the final answer to the task; this ends the task.",
-                max_retries=cfg.tool_retry_count,
-            ),
+            "output_type": self._final_output,
             # Tool-less turns spend the output budget; max_iterations is the bound that matters.
             "retries": {"tools": cfg.tool_retry_count, "output": cfg.max_iterations},
             "capabilities": [steering],

@@ -57,9 +57,23 @@ def check_template(manager: PromptManager, config: TemplateConfig | None, field:
     )
 
 
+_builtin_manager: PromptManager | None = None
+
+
+def _builtins() -> PromptManager:
+    # Compiled once: compiling a template costs milliseconds, and ReAct renders one on every run.
+    global _builtin_manager
+    if _builtin_manager is None:
+        manager = PromptManager()
+        for name, source in BUILTIN.items():
+            manager.register(name, source)
+        _builtin_manager = manager
+    return _builtin_manager
+
+
 def render(manager: PromptManager, config: TemplateConfig, variables: dict[str, Any]) -> str:
     """Render ``config`` with the workflow's ``variables`` under the config's own."""
     merged = {**variables, **config.variables}
     if manager.exists(config.name, config.version):
         return manager.get(config.name, config.version).render(**merged)
-    return manager.render_string(BUILTIN[config.name], **merged)
+    return _builtins().get(config.name).render(**merged)
