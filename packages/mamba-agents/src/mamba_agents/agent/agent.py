@@ -16,6 +16,7 @@ from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model
 
 from mamba_agents.agent import cancel as _cancel
+from mamba_agents.agent import lifecycle as _lifecycle
 from mamba_agents.agent.capabilities import FacadeRuntime, GracefulToolErrors, UsageTracking, graceful_tool
 from mamba_agents.agent.config import AgentConfig
 from mamba_agents.agent.loop import run_sync as _run_sync
@@ -119,6 +120,7 @@ class Agent(Generic[DepsT, OutputT]):
         self._pending: DeferredToolRequests | None = None
         self._run_lock = RunLock(name=f"Agent({self.model_name!r})")
         self._control = _cancel.RunControl()
+        self._entered = 0  # open `async with agent` blocks
         if self._config.track_context:
             self._context = ContextManager(
                 self._config.context or self._settings.context,
@@ -412,11 +414,42 @@ class Agent(Generic[DepsT, OutputT]):
             yield self
 
     async def __aenter__(self) -> Agent[DepsT, OutputT]:
+        """Connect models and toolsets once for many runs; leaving the last ``async with`` closes them."""
         await self._agent.__aenter__()
+        self._entered += 1
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._agent.__aexit__(*exc)
+        if self._entered > 1:  # an inner block: the outer one still uses the connections
+            self._entered -= 1
+            await self._agent.__aexit__(*exc)
+            return
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close what the agent keeps open: MCP server connections (a stdio server's process stops) and
+        whatever ``async with agent`` entered. Safe to call twice; a later run connects again.
+
+        A run in progress is cancelled first (and given ``lifecycle.CLOSE_WAIT_SECONDS`` to end). MCP
+        toolsets from one ``MCPClientManager`` shared with other agents are closed for them too; their next
+        run reconnects.
+        """
+        self._run_lock.check_not_held()  # a tool closing its own agent would wait for its own run
+        self.cancel()
+        lock = await _lifecycle.wait_for_lock(self._run_lock)
+        try:
+            while self._entered > 0:
+                self._entered -= 1
+                await self._agent.__aexit__(None, None, None)
+            await _lifecycle.close_toolsets(_lifecycle.closable_toolsets(self._agent.toolsets))
+        finally:
+            if lock is not None:
+                self._run_lock.release(lock)
+
+    def close(self) -> None:
+        """:meth:`aclose` from synchronous code."""
+        self._run_lock.check_not_held()
+        _run_sync(self.aclose())
 
     # -- system prompt --------------------------------------------------------------------------------
 
