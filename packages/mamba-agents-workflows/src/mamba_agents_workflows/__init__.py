@@ -26,6 +26,9 @@ _EXPORTS = {
     "ReflectionState": "mamba_agents_workflows.reflection_config",
     "ReflectionWorkflow": "mamba_agents_workflows.reflection",
     "ScratchpadEntry": "mamba_agents_workflows.react_state",
+    "SubAgent": "mamba_agents_workflows.subagents",
+    "SubAgentToolset": "mamba_agents_workflows.subagents",
+    "SubAgentUsage": "mamba_agents_workflows.subagents",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -54,3 +57,4 @@ if TYPE_CHECKING:
         ReflectionState,
     )
     from mamba_agents_workflows.reflection_hooks import ReflectionHooks
+    from mamba_agents_workflows.subagents import SubAgent, SubAgentToolset, SubAgentUsage

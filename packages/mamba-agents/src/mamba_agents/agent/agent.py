@@ -90,6 +90,7 @@ class Agent(Generic[DepsT, OutputT]):
         plugin_manager: PluginManager | None = None,
         name: str | None = None,
         session: str | None = None,
+        subagents: Sequence[Any] = (),
         **agent_kwargs: Any,
     ) -> None:
         if settings is None:
@@ -137,6 +138,13 @@ class Agent(Generic[DepsT, OutputT]):
             list(tools), self._settings.tools.enabled, protecting_own_files(self._settings), self._plugins
         )
         all_toolsets = [*built, *configured_toolsets(self._settings.mcp, self._plugins), *toolsets]
+        self._subagents: Any = None
+        if subagents:
+            # the delegate_task tool; the sub-agents' usage and cost roll up into this agent's tracker
+            from mamba_agents.workflows import SubAgentToolset
+
+            self._subagents = SubAgentToolset(list(subagents), tracker=self._usage_tracker)
+            all_toolsets.append(self._subagents)
         if self._config.graceful_tool_errors:
             # Plain tools go to pydantic-ai's own function toolset (tools=); an extra toolset costs every run.
             plain = [graceful_tool(tool) for tool in plain]
@@ -195,6 +203,11 @@ class Agent(Generic[DepsT, OutputT]):
     def pydantic_agent(self) -> PydanticAgent[Any, Any]:
         """The pydantic-ai agent underneath, for anything the facade does not wrap."""
         return self._agent
+
+    @property
+    def subagents(self) -> Any:
+        """The ``delegate_task`` toolset over ``subagents=`` (``usage_by_subagent()``), or ``None``."""
+        return self._subagents
 
     @property
     def token_counter(self) -> TokenCounter:

@@ -1,0 +1,215 @@
+"""Sub-agents from the outside: delegation through one tool, isolated history and tools, limits and
+failures that come back as tool failures, parallel delegations, usage and cost rolled up."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from mamba_agents import Agent
+from mamba_agents.config import AgentSettings
+from mamba_agents.workflows import SubAgent
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+)
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.usage import RequestUsage
+
+USAGE = RequestUsage(input_tokens=10, output_tokens=5)
+PRICES = {
+    "parent": {"input_per_mtok": 1.0, "output_per_mtok": 2.0},
+    "child": {"input_per_mtok": 10.0, "output_per_mtok": 20.0},
+}
+
+
+def returns(messages: list[ModelMessage]) -> list[ToolReturnPart]:
+    return [p for p in messages[-1].parts if isinstance(p, ToolReturnPart)] if messages else []
+
+
+def parent_model(*delegations: tuple[str, str]):
+    """Delegates every (agent_name, task) in one response, then answers with what came back."""
+    seen: list[list[ToolReturnPart]] = []
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        back = returns(messages)
+        if back:
+            seen.append(back)
+            text = " | ".join(f"{p.outcome}:{p.model_response_str()}" for p in back)
+            return ModelResponse(parts=[TextPart(text)], usage=USAGE)
+        calls = [
+            ToolCallPart("delegate_task", {"agent_name": n, "task": t}, tool_call_id=f"d{i}")
+            for i, (n, t) in enumerate(delegations)
+        ]
+        return ModelResponse(parts=calls, usage=USAGE)
+
+    model.seen = seen  # type: ignore[attr-defined]
+    return FunctionModel(model, model_name="parent")
+
+
+def child(
+    answer: str = "child answer", *, delay: float = 0.0, log: list | None = None, flight: dict | None = None
+):
+    async def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if log is not None:
+            log.append((list(messages), info))
+        if flight is not None:
+            flight["now"] = flight.get("now", 0) + 1
+            flight["max"] = max(flight.get("max", 0), flight["now"])
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            if flight is not None:
+                flight["now"] -= 1
+        return ModelResponse(parts=[TextPart(answer)], usage=USAGE)
+
+    return FunctionModel(model, model_name="child")
+
+
+def test_two_delegations_run_in_parallel_and_the_parent_reads_both() -> None:
+    flight: dict = {}
+    settings = AgentSettings()
+    research = SubAgent(Agent(child("facts", delay=0.3, flight=flight), settings=settings), name="research",
+                        description="finds facts")  # fmt: skip
+    writer = SubAgent(Agent(child("prose", delay=0.3, flight=flight), settings=settings), name="writer")
+    parent = Agent(parent_model(("research", "find"), ("writer", "write")), settings=settings,
+                   subagents=[research, writer])  # fmt: skip
+    output = parent.run_sync("go").output
+    assert flight["max"] == 2
+    assert output.startswith("success:facts") and "success:prose" in output
+    assert "[sub-agent research: 1 request(s), 10 in / 5 out tokens]" in output
+
+
+def test_the_tool_lists_the_subagents() -> None:
+    seen: list[AgentInfo] = []
+
+    def model(messages, info):
+        seen.append(info)
+        return ModelResponse(parts=[TextPart("ok")])
+
+    sub = SubAgent(Agent(child(), settings=AgentSettings()), name="research", description="finds facts")
+    Agent(FunctionModel(model), settings=AgentSettings(), subagents=[sub]).run_sync("x")
+    tool = next(t for t in seen[0].function_tools if t.name == "delegate_task")
+    assert "- research: finds facts" in tool.description
+    assert set(tool.parameters_json_schema["properties"]) == {"agent_name", "task"}
+
+
+def test_each_delegation_has_its_own_fresh_history() -> None:
+    log: list = []
+    sub = SubAgent(Agent(child(log=log), settings=AgentSettings(), system_prompt="I research."), name="r")
+    parent = Agent(parent_model(("r", "first task")), settings=AgentSettings(), subagents=[sub])
+    parent.run_sync("one")
+    parent.run_sync("two")
+    assert len(log) == 2
+    for messages, info in log:
+        assert len(messages) == 1 and isinstance(messages[0], ModelRequest)
+        assert messages[0].parts[-1].content == "first task"  # only the task, nothing of the parent
+        assert info.instructions == "I research."  # the sub-agent's own system prompt
+    parent_text = str(parent.get_messages())
+    assert "I research." not in parent_text and "child answer" in parent_text  # only the answer came back
+
+
+def test_a_tool_outside_the_allow_list_is_refused() -> None:
+    called: list[str] = []
+    offered: list[list[str]] = []
+
+    def sub_model(messages, info):
+        offered.append([t.name for t in info.function_tools])
+        if returns(messages):
+            return ModelResponse(parts=[TextPart("gave up")])
+        return ModelResponse(parts=[ToolCallPart("read_secret", {})])
+
+    sub_agent = Agent(FunctionModel(sub_model), settings=AgentSettings())
+
+    @sub_agent.tool_plain
+    def read_secret() -> str:
+        called.append("read_secret")
+        return "s3cret"
+
+    @sub_agent.tool_plain
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    sub = SubAgent(sub_agent, name="limited", tools=["add"])
+    output = (
+        Agent(parent_model(("limited", "read it")), settings=AgentSettings(), subagents=[sub])
+        .run_sync("x")
+        .output
+    )
+    assert called == [] and "s3cret" not in output
+    assert offered[0] == ["add"]
+    assert output.startswith("success:gave up")
+
+
+def test_a_subagent_over_max_requests_is_a_failure_the_parent_reads() -> None:
+    def looping(messages, info):
+        return ModelResponse(parts=[ToolCallPart("add", {"a": 1, "b": 1})], usage=USAGE)
+
+    sub_agent = Agent(FunctionModel(looping), settings=AgentSettings())
+
+    @sub_agent.tool_plain
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    sub = SubAgent(sub_agent, name="loop", max_requests=2)
+    parent = Agent(parent_model(("loop", "spin")), settings=AgentSettings(), subagents=[sub])
+    output = parent.run_sync("x").output
+    assert output.startswith("failed:") and "sub-agent 'loop' failed: it ran over a limit" in output
+    assert "request_limit of 2" in output
+    assert parent.subagents.usage_by_subagent()["loop"].failures == 1
+
+
+def test_a_subagent_that_raises_or_times_out_is_a_failure_not_a_crash() -> None:
+    def broken(messages, info):
+        raise RuntimeError("model exploded")
+
+    settings = AgentSettings()
+    subs = [
+        SubAgent(Agent(FunctionModel(broken), settings=settings), name="broken"),
+        SubAgent(Agent(child(delay=5.0), settings=settings), name="slow", timeout=0.2),
+    ]
+    parent = Agent(parent_model(("broken", "a"), ("slow", "b")), settings=settings, subagents=subs)
+    output = parent.run_sync("x").output
+    assert "failed:" in output and "RuntimeError: model exploded" in output
+    assert "sub-agent 'slow' failed: it ran past its timeout of 0.2 s" in output
+
+
+def test_an_unknown_subagent_is_a_failure_naming_the_real_ones() -> None:
+    sub = SubAgent(Agent(child(), settings=AgentSettings()), name="real")
+    output = (
+        Agent(parent_model(("ghost", "x")), settings=AgentSettings(), subagents=[sub]).run_sync("x").output
+    )
+    assert "failed:" in output and "no sub-agent 'ghost'; sub-agents: real" in output
+
+
+def test_usage_and_cost_roll_up_exactly() -> None:
+    settings = AgentSettings(tokens={"prices": PRICES})
+    subs = [SubAgent(Agent(child(), settings=settings), name=n) for n in ("a", "b")]
+    parent = Agent(parent_model(("a", "x"), ("b", "y")), settings=settings, subagents=subs)
+    parent.run_sync("go")
+    usage = parent.get_usage()
+    assert usage.request_count == 4 and usage.input_tokens == 40 and usage.output_tokens == 20
+    parent_cost = 2 * (10 * 1 + 5 * 2) / 1e6
+    child_cost = 2 * (10 * 10 + 5 * 20) / 1e6
+    assert parent.get_cost() == pytest.approx(parent_cost + child_cost) and parent.get_cost().priced
+    by_sub = parent.subagents.usage_by_subagent()
+    assert {n: (u.delegations, u.usage.requests) for n, u in by_sub.items()} == {"a": (1, 1), "b": (1, 1)}
+    assert by_sub["a"].cost.total_cost == pytest.approx(child_cost / 2)
+
+
+def test_bad_subagents_fail_when_built() -> None:
+    agent = Agent(child(), settings=AgentSettings())
+    with pytest.raises(ValueError, match="name must be"):
+        SubAgent(agent, name="has space")
+    with pytest.raises(ValueError, match="max_requests must be positive"):
+        SubAgent(agent, name="x", max_requests=0)
+    with pytest.raises(ValueError, match="unique"):
+        Agent(
+            child(),
+            settings=AgentSettings(),
+            subagents=[SubAgent(agent, name="x"), SubAgent(agent, name="x")],
+        )
