@@ -68,6 +68,8 @@ def sample(annotation: Any, info: FieldInfo | None, default: Any) -> tuple[Any, 
         value = float(_bound(info, default)) if info else 0.5
         return value, str(value)
     if ann is str:
+        if info is not None and any("https?" in str(m) for m in info.metadata):
+            return "http://127.0.0.1:4318/v1/traces", "http://127.0.0.1:4318/v1/traces"  # a URL field
         # a string default already passes the field's validators; else a name that passes the name patterns
         text = default if isinstance(default, str) and default else "o200k_base"
         return text, text

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio
+from mamba_agents.observability.spans import connect_span
 from pydantic_ai import RunContext
 from pydantic_ai.exceptions import ToolFailed
 from pydantic_ai.toolsets import AbstractToolset, ToolsetTool
@@ -289,7 +290,8 @@ class ServerToolset(AbstractToolset[Any]):
                 self._status.state = "reconnecting"
             if self._inner is None:
                 try:
-                    await self._connect()
+                    with connect_span(self.config.name, reconnect=self._status.connects > 0):
+                        await self._connect()
                 except MCPServerUnavailable:
                     if not self.config.optional:
                         raise

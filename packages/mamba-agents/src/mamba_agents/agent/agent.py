@@ -160,6 +160,10 @@ class Agent(Generic[DepsT, OutputT]):
         if self._config.tool_timeout is not None:
             caps.append(ToolTimeouts(self._config.tool_timeout))
         caps.extend(self._configured_capabilities())
+        if self._settings.observability.otel:
+            from mamba_agents.observability.otel import agent_instrumentation
+
+            caps.append(agent_instrumentation(self._settings.observability))
         caps.extend(capabilities)
         self._resilience = build_resilience(
             self._model, self._settings.retry, resolve_fallbacks(self._settings.model_backend, self._plugins)

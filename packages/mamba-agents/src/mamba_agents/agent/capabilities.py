@@ -15,6 +15,7 @@ from pydantic_ai.models import ModelRequestContext
 from pydantic_ai.toolsets import ToolsetTool, WrapperToolset
 
 from mamba_agents.observability.runlog import RunLog
+from mamba_agents.observability.spans import tool_denied
 from mamba_agents.resilience.truncated import check_complete
 from mamba_agents.tokens import UsageTracker
 
@@ -32,7 +33,9 @@ class UsageTracking(AbstractCapability[Any]):
         return response
 
 
-def _as_tool_failure(exc: Exception) -> Exception:
+def _as_tool_failure(exc: Exception, tool: str = "?") -> Exception:
+    if isinstance(exc, PermissionError) or isinstance(exc.__cause__, PermissionError):
+        tool_denied(tool, exc)
     if type(exc).__module__.startswith("pydantic_ai"):
         return exc
     return ToolFailed(f"{type(exc).__name__}: {exc}")
@@ -81,7 +84,7 @@ def graceful_tool(tool: Any) -> Any:
             try:
                 result = await tool(*args, **kwargs)
             except Exception as exc:
-                raise _as_tool_failure(exc) from exc
+                raise _as_tool_failure(exc, tool.__name__) from exc
             return sendable(result)
 
         return call_async
@@ -91,7 +94,7 @@ def graceful_tool(tool: Any) -> Any:
         try:
             result = tool(*args, **kwargs)
         except Exception as exc:
-            raise _as_tool_failure(exc) from exc
+            raise _as_tool_failure(exc, tool.__name__) from exc
         return sendable(result)
 
     return call
@@ -111,7 +114,7 @@ class GracefulToolErrors(WrapperToolset[Any]):
         try:
             result = await super().call_tool(name, tool_args, ctx, tool)
         except Exception as exc:
-            raise _as_tool_failure(exc) from exc
+            raise _as_tool_failure(exc, name) from exc
         return sendable(result)
 
 

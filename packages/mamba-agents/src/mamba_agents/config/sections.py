@@ -118,6 +118,33 @@ class LoggingConfig(_Section):
         return value
 
 
+class ObservabilityConfig(_Section):
+    """OpenTelemetry: pydantic-ai's GenAI spans and metrics for every Agent run, plus ours.
+
+    ``otel = true`` instruments every Agent built from these settings (spans and metrics go to the global
+    OpenTelemetry providers). ``exporter`` is what ``get_otel_integration().initialize()`` (and such an
+    Agent) sets up when no SDK tracer provider is set yet: ``console`` prints spans, ``otlp`` sends them to
+    ``endpoint`` over HTTP, ``none`` leaves the providers to the application. Prompts and completions are in
+    spans only with ``include_content = true``.
+    """
+
+    otel: bool = Field(
+        default=False, description="instrument every Agent run (pydantic-ai's Instrumentation)"
+    )
+    exporter: Literal["none", "console", "otlp"] = Field(
+        default="none", description="what initialize() sets up: console, otlp (HTTP), none"
+    )
+    endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s]+$",
+        description="OTLP traces URL (http://127.0.0.1:4318/v1/traces); unset: the exporter's default",
+    )
+    service_name: str = Field(default="mamba-agents", min_length=1, description="the service.name resource")
+    include_content: bool = Field(
+        default=False, description="prompts, completions and tool arguments in spans (off: structure only)"
+    )
+
+
 class RetryConfig(_Section):
     """Retries of failed model requests and the circuit breaker in front of each backend.
 

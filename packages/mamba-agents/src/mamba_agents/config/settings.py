@@ -17,6 +17,7 @@ from mamba_agents.config.sections import (
     LoggingConfig,
     MCPConfig,
     ModelBackendSettings,
+    ObservabilityConfig,
     PluginsConfig,
     RetryConfig,
     SessionsConfig,
@@ -58,6 +59,7 @@ class AgentSettings(BaseSettings):
 
     model_backend: ModelBackendSettings = Field(default_factory=ModelBackendSettings)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     retry: RetryConfig = Field(default_factory=RetryConfig)
     context: CompactionConfig = Field(default_factory=CompactionConfig)
     tokens: TokenizerConfig = Field(default_factory=TokenizerConfig)

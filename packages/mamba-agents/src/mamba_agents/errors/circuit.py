@@ -122,6 +122,9 @@ class CircuitBreaker:
 
     def _move_locked(self, state: CircuitState) -> None:
         if state is not self._state:
+            from mamba_agents.observability.spans import breaker_changed
+
+            breaker_changed(self.name, self._state.value, state.value)
             self._state = state
             self._generation += 1
             self._stats = replace(self._stats, state_changes=self._stats.state_changes + 1)

@@ -10,6 +10,7 @@ from mamba_agents._lazy import lazy_exports
 _EXPORTS = {
     "JsonFormatter": "mamba_agents.observability.formatters",
     "MambaLogHandler": "mamba_agents.observability.logsetup",
+    "OTelIntegration": "mamba_agents.observability.otel",
     "REDACTED": "mamba_agents.observability.redaction",
     "RequestTracer": "mamba_agents.observability.tracer",
     "Span": "mamba_agents.observability.tracer",
@@ -19,6 +20,7 @@ _EXPORTS = {
     "Redactor": "mamba_agents.observability.redaction",
     "TextFormatter": "mamba_agents.observability.formatters",
     "correlated": "mamba_agents.observability.correlation",
+    "get_otel_integration": "mamba_agents.observability.otel",
     "correlation_ids": "mamba_agents.observability.correlation",
     "register_secret": "mamba_agents.observability.redaction",
     "reset_logging": "mamba_agents.observability.logsetup",
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from mamba_agents.observability.correlation import correlated, correlation_ids
     from mamba_agents.observability.formatters import JsonFormatter, TextFormatter
     from mamba_agents.observability.logsetup import MambaLogHandler, reset_logging, setup_logging
+    from mamba_agents.observability.otel import OTelIntegration, get_otel_integration
     from mamba_agents.observability.redaction import REDACTED, Redactor, register_secret
     from mamba_agents.observability.tracer import (
         RequestTracer,

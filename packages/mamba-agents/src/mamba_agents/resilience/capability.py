@@ -20,6 +20,7 @@ from pydantic_ai.models import ModelRequestContext
 
 from mamba_agents.errors.mapping import describe_model, to_agent_error
 from mamba_agents.errors.transient import backoff_delay, is_transient, retry_after_seconds
+from mamba_agents.observability.spans import retry_scheduled
 from mamba_agents.resilience.policy import RetryPolicy
 
 Sleep = Callable[[float], Awaitable[Any]]
@@ -89,6 +90,7 @@ class ModelRequestRetries(AbstractCapability[Any]):
         remaining = ctx.remaining_time()
         if remaining is not None and wait >= remaining:
             raise self._give_up(error, model, tries, f"waiting {wait:.2f} s would pass the run's deadline")
+        retry_scheduled(str(describe_model(model).get("model")), tries, wait, error)
         await (self.sleep or _sleep)(wait)
         raise RetryModelRequest()
 

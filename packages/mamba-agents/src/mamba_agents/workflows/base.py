@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic_ai import DeferredToolRequests
 
+from mamba_agents.observability.spans import workflow_step_span
 from mamba_agents.tokens.cost import Cost, CostBreakdown
 from mamba_agents.tokens.tracker import UsageTracker
 from mamba_agents.workflows.config import WorkflowConfig
@@ -205,7 +206,8 @@ class Workflow(ABC, Generic[DepsT, OutputT, StateT]):
         try:
             try:
                 async with asyncio.timeout(limit) as deadline:
-                    yield step
+                    with workflow_step_span(self.name, step.step_number, step_type):
+                        yield step
             except TimeoutError as exc:
                 if not deadline.expired():
                     raise
