@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mamba_agents import Agent, AgentSettings
+from mamba_agents import Agent, AgentConfig, AgentSettings
 from mamba_agents.errors import RunCancelledError
 from mamba_agents.mcp import MCPClientManager
 
@@ -93,4 +93,23 @@ async def test_close_cancels_a_run_in_progress_first(tmp_path: Path) -> None:
     await agent.aclose()
     with pytest.raises(RunCancelledError, match=r"agent\.cancel\(\)"):
         await run
+    assert gone(pid)
+
+
+async def test_tool_timeout_bounds_an_mcp_tool_and_the_server_stays_usable(tmp_path: Path) -> None:
+    scripted = ScriptedModel()
+    agent = Agent(
+        scripted.model, settings=settings_with_server(tmp_path), config=AgentConfig(tool_timeout=1.0)
+    )
+    pid = await server_pid(agent, scripted)
+    scripted.calls(("t_slow", {"seconds": 20}))
+    await agent.run("slow")
+    failure = scripted.last()
+    assert failure.outcome == "failed" and "AgentConfig.tool_timeout" in str(failure.content)
+    # The call was abandoned, not the connection: the next call is answered by the same server.
+    scripted.calls(("t_add", {"a": 2, "b": 3}))
+    await agent.run("add")
+    assert scripted.last().outcome == "success" and "5" in str(scripted.last().content)
+    assert await server_pid(agent, scripted) == pid
+    await agent.aclose()
     assert gone(pid)
