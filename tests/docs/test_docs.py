@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,12 @@ def _rows(model: type[BaseModel], prefix: str):
 def generated_reference() -> str:
     out = []
     for section, field in AgentSettings.model_fields.items():
-        doc = (field.annotation.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-        out.append(f"### `[{section}]`\n\n{doc}\n\n| key | type | default | notes |\n|---|---|---|---|")
-        out.extend(_rows(field.annotation, f"{section}."))
+        model, table = field.annotation, section
+        if typing.get_origin(model) is dict:  # a table per name, e.g. [subagents.NAME]
+            model, table = typing.get_args(model)[1], f"{section}.NAME"
+        doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        out.append(f"### `[{table}]`\n\n{doc}\n\n| key | type | default | notes |\n|---|---|---|---|")
+        out.extend(_rows(model, f"{table}."))
         out.append("")
     return "\n".join(out).strip()
 

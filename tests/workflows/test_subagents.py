@@ -213,3 +213,50 @@ def test_bad_subagents_fail_when_built() -> None:
             settings=AgentSettings(),
             subagents=[SubAgent(agent, name="x"), SubAgent(agent, name="x")],
         )
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for key in list(os.environ):
+        if key.startswith("MAMBA_"):
+            monkeypatch.delenv(key)
+    return tmp_path
+
+
+def test_subagents_from_config(project) -> None:
+    (project / "config.toml").write_text(
+        '[subagents.clock]\ndescription = "tells the time"\nmodel = "test"\ntools = ["current_time"]\n'
+        'system_prompt = "You tell the time."\nmax_requests = 5\ntimeout = 30\n'
+    )
+    parent = Agent(parent_model(("clock", "what time is it?")), settings=AgentSettings())
+    sub = parent.subagents.subagents["clock"]
+    assert (sub.max_requests, sub.timeout, sub.description) == (5, 30, "tells the time")
+    assert sub.agent.model_name == "test" and sub.agent.get_system_prompt() == "You tell the time."
+    output = parent.run_sync("go").output
+    assert output.startswith("success:") and "[sub-agent clock: 2 request(s)" in output  # tool, then answer
+    assert parent.get_usage().request_count == 4
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[subagents.clock]\ntools = ["curent_time"]\n',
+            "subagents.clock.tools[0] = 'curent_time': unknown tool",
+        ),
+        ("[subagents.clock]\nmax_request = 5\n", "subagents.clock.max_request"),
+        ("[subagents.clock]\ntimeout = 0\n", "subagents.clock.timeout"),
+        ('[subagents."bad name"]\n', "SubAgent name must be"),
+    ],
+)
+def test_bad_subagent_config_fails_when_the_agent_is_built(project, toml: str, message: str) -> None:
+    from mamba_agents.config import ConfigError
+
+    (project / "config.toml").write_text(toml)
+    with pytest.raises(ConfigError) as caught:
+        Agent(child(), settings=AgentSettings())
+    assert message in str(caught.value) and "config.toml" in str(caught.value)

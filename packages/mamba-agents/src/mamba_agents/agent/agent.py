@@ -139,11 +139,12 @@ class Agent(Generic[DepsT, OutputT]):
         )
         all_toolsets = [*built, *configured_toolsets(self._settings.mcp, self._plugins), *toolsets]
         self._subagents: Any = None
+        subagents = [*self._configured_subagents(), *subagents]
         if subagents:
             # the delegate_task tool; the sub-agents' usage and cost roll up into this agent's tracker
             from mamba_agents.workflows import SubAgentToolset
 
-            self._subagents = SubAgentToolset(list(subagents), tracker=self._usage_tracker)
+            self._subagents = SubAgentToolset(subagents, tracker=self._usage_tracker)
             all_toolsets.append(self._subagents)
         if self._config.graceful_tool_errors:
             # Plain tools go to pydantic-ai's own function toolset (tools=); an extra toolset costs every run.
@@ -682,6 +683,39 @@ class Agent(Generic[DepsT, OutputT]):
         if self._context is None:
             raise RuntimeError(_DISABLED)
         return self._context
+
+    def _configured_subagents(self) -> list[Any]:
+        """The ``[subagents.NAME]`` tables as sub-agents, each an Agent of its own (built now, so a wrong
+        tool name or model fails here, naming the table)."""
+        if not self._settings.subagents:
+            return []
+        from mamba_agents.config.errors import ConfigError
+        from mamba_agents.config.sections import MCPConfig
+        from mamba_agents.workflows import SubAgent
+
+        out = []
+        for name, cfg in self._settings.subagents.items():
+            own = self._settings.model_copy(
+                update={
+                    "tools": self._settings.tools.model_copy(update={"enabled": list(cfg.tools)}),
+                    "mcp": MCPConfig(),
+                    "sessions": self._settings.sessions.model_copy(update={"default": None}),
+                    "subagents": {},
+                }
+            )
+            try:
+                agent = Agent(cfg.model or self._model, settings=own, system_prompt=cfg.system_prompt)
+                limits = cfg.model_dump(include={"max_requests", "max_tokens", "max_cost", "timeout"})
+                out.append(SubAgent(agent, name=name, description=cfg.description, **limits))
+            except (ConfigError, ValueError) as exc:
+                where = self._settings.source_of(f"subagents.{name}")
+                text = str(exc).removeprefix("default: ")  # the copied settings never set tools.enabled
+                if text.startswith("tools.enabled["):
+                    text = f"subagents.{name}.tools[" + text.removeprefix("tools.enabled[")
+                else:
+                    text = f"subagents.{name}: {text}"
+                raise ConfigError(f"{where}: {text}") from None
+        return out
 
     def _configured_capabilities(self) -> list[AbstractCapability[Any]]:
         config = self._settings.capabilities

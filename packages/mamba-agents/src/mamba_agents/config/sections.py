@@ -399,3 +399,20 @@ class WorkflowsConfig(_Section):
     options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="workflow name -> its config fields (e.g. max_iterations)"
     )
+
+
+class SubAgentSettings(_Section):
+    """One ``[subagents.NAME]`` table: a sub-agent the parent may delegate to with ``delegate_task``
+    (the ``mamba-agents-workflows`` plugin). Its only tools are ``tools``; it shares nothing else with the
+    parent but the settings' backend, prices, retries and compaction."""
+
+    consumer: ClassVar[str | None] = "mamba_agents_workflows"
+
+    description: str = Field(default="", description="what the parent's model is told it is for")
+    model: str | None = Field(default=None, description="its model; unset: the parent's model")
+    system_prompt: str | None = Field(default=None, description="its own system prompt")
+    tools: list[str] = Field(default_factory=list, description="tool or group names, its only tools")
+    max_requests: int | None = Field(default=20, gt=0, description="model requests per delegation")
+    max_tokens: int | None = Field(default=None, gt=0, description="total tokens per delegation")
+    max_cost: float | None = Field(default=None, gt=0, description="USD per delegation (genai-prices models)")
+    timeout: float | None = Field(default=120.0, gt=0, description="seconds per delegation")

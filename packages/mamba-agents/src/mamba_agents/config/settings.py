@@ -21,6 +21,7 @@ from mamba_agents.config.sections import (
     PluginsConfig,
     RetryConfig,
     SessionsConfig,
+    SubAgentSettings,
     TokenizerConfig,
     ToolsConfig,
     WorkflowsConfig,
@@ -70,6 +71,7 @@ class AgentSettings(BaseSettings):
     capabilities: CapabilitiesConfig = Field(default_factory=CapabilitiesConfig)
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)
     workflows: WorkflowsConfig = Field(default_factory=WorkflowsConfig)
+    subagents: dict[str, SubAgentSettings] = Field(default_factory=dict)
 
     _layers: list[Layer] = PrivateAttr(default_factory=list)
 
