@@ -106,3 +106,31 @@ def _sleepy(seconds: float):
         return ModelResponse(parts=[TextPart("done")])
 
     return model
+
+
+def test_two_parallel_delegations(benchmark, report, tmp_path, monkeypatch):
+    from mamba_agents.workflows import SubAgent
+
+    from tests.workflows.test_subagents import child, parent_model
+
+    monkeypatch.chdir(tmp_path)
+    settings = AgentSettings()
+
+    def parent_with(*names: str) -> Agent:
+        subs = [SubAgent(Agent(child(delay=0.3), settings=settings), name=n) for n in ("a", "b")]
+        return Agent(parent_model(*[(n, "t") for n in names]), settings=settings, subagents=subs)
+
+    one, two = parent_with("a"), parent_with("a", "b")
+
+    def timed(agent: Agent) -> float:
+        started = time.perf_counter()
+        assert "success:" in agent.run_sync("go").output
+        agent.clear_context()
+        return time.perf_counter() - started
+
+    one_s = min(timed(one) for _ in range(3))
+    two_s = min(timed(two) for _ in range(3))
+    report("one_delegation_s", round(one_s, 3))
+    report("two_parallel_delegations_s", round(two_s, 3))
+    report("ratio", round(two_s / one_s, 2))
+    benchmark.pedantic(lambda: timed(two), rounds=1, iterations=1)

@@ -260,3 +260,50 @@ def test_bad_subagent_config_fails_when_the_agent_is_built(project, toml: str, m
     with pytest.raises(ConfigError) as caught:
         Agent(child(), settings=AgentSettings())
     assert message in str(caught.value) and "config.toml" in str(caught.value)
+
+
+def test_path_locks_serialise_writes_across_parallel_subagents(project, monkeypatch) -> None:
+    import threading
+    import time
+    from contextlib import contextmanager
+
+    from mamba_agents_tools.locks import PATH_LOCKS
+
+    holders: dict[str, int] = {}
+    overlap: list[int] = []
+    guard = threading.Lock()
+    original = PATH_LOCKS.hold
+
+    contended: list[bool] = []
+
+    @contextmanager
+    def slow_hold(*paths):
+        key = ",".join(sorted(map(str, paths)))
+        with guard:
+            contended.append(holders.get(key, 0) > 0)  # the other sub-agent is writing right now
+        with original(*paths):
+            with guard:
+                holders[key] = holders.get(key, 0) + 1
+                overlap.append(holders[key])
+            time.sleep(0.1)  # long enough for the other sub-agent's write to arrive meanwhile
+            with guard:
+                holders[key] -= 1
+            yield
+
+    monkeypatch.setattr(PATH_LOCKS, "hold", slow_hold)
+
+    def writer(line: str):
+        def model(messages, info):
+            if returns(messages):
+                return ModelResponse(parts=[TextPart("written")])
+            return ModelResponse(parts=[ToolCallPart("append_file", {"path": "log.txt", "content": line})])
+
+        return FunctionModel(model)
+
+    settings = AgentSettings(tools={"enabled": ["append_file"], "base_directory": str(project)})
+    subs = [SubAgent(Agent(writer(f"{n}\n"), settings=settings), name=n) for n in ("one", "two")]
+    parent = Agent(parent_model(("one", "a"), ("two", "b")), settings=AgentSettings(), subagents=subs)
+    assert parent.run_sync("x").output.count("success:written") == 2
+    assert sorted((project / "log.txt").read_text().splitlines()) == ["one", "two"]
+    assert overlap and max(overlap) == 1  # never two writers on log.txt at once
+    assert any(contended)  # the two delegations did run at the same time and one waited
