@@ -72,8 +72,8 @@ def is_incomplete_note(message: ModelMessage) -> bool:
 def note_text(why: str) -> str:
     return (
         f"[mamba-agents] The previous turn was stopped before it finished ({why}). The tool calls above "
-        "ran and their results are shown; a call marked interrupted did not finish. Nothing else from that "
-        "turn happened."
+        "with results ran; a call marked interrupted was stopped before it returned and may have partly run. "
+        "Nothing else from that turn happened."
     )
 
 
