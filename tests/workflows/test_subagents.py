@@ -307,3 +307,39 @@ def test_path_locks_serialise_writes_across_parallel_subagents(project, monkeypa
     assert sorted((project / "log.txt").read_text().splitlines()) == ["one", "two"]
     assert overlap and max(overlap) == 1  # never two writers on log.txt at once
     assert any(contended)  # the two delegations did run at the same time and one waited
+
+
+def test_keep_history_carries_the_subagents_conversation_across_delegations() -> None:
+    log: list = []
+    sub = SubAgent(Agent(child(log=log), settings=AgentSettings()), name="notes", keep_history=True)
+    parent = Agent(parent_model(("notes", "remember this")), settings=AgentSettings(), subagents=[sub])
+    parent.run_sync("one")
+    parent.run_sync("two")
+    assert [len(messages) for messages, _ in log] == [1, 3]  # the second delegation sees the first
+    with pytest.raises(ValueError, match="keep_history needs a Mamba Agent"):
+        from pydantic_ai import Agent as RawAgent
+
+        SubAgent(RawAgent(child()), name="raw", keep_history=True)
+
+
+def test_a_configured_session_survives_a_restart(project) -> None:
+    from mamba_agents.sessions.store import forget_stores
+
+    forget_stores()
+    (project / "config.toml").write_text(
+        f'[sessions]\nurl = "sqlite:///{project}/s.db"\n\n'
+        '[subagents.notes]\nmodel = "test"\nsession = "notes-memory"\n'
+    )
+    first = Agent(parent_model(("notes", "remember the word cobalt")), settings=AgentSettings())
+    assert first.subagents.subagents["notes"].keep_history
+    first.run_sync("one")
+    forget_stores()
+    again = Agent("test", settings=AgentSettings()).resume("notes-memory")
+    stored = " ".join(str(getattr(p, "content", "")) for m in again.get_messages() for p in m.parts)
+    assert "remember the word cobalt" in stored
+
+
+def test_an_agent_cannot_be_its_own_subagent() -> None:
+    agent = Agent(child(), settings=AgentSettings())
+    with pytest.raises(ValueError, match="its own sub-agent"):
+        Agent.__init__(agent, child(), settings=AgentSettings(), subagents=[SubAgent(agent, name="me")])

@@ -31,7 +31,9 @@ MAX_ANSWER_CHARS = 20_000
 @dataclass
 class SubAgent:
     """A named agent the parent may delegate to. ``tools`` is an allow-list of the sub-agent's own tool
-    names (``None``: all of them, ``[]``: none); the limits bound each delegation."""
+    names (``None``: all of them, ``[]``: none); the limits bound each delegation. With ``keep_history``
+    (a Mamba ``Agent`` only) the sub-agent keeps its own conversation across delegations, saved to its
+    session when it has one (``Agent(session=...)``); its delegations then take turns."""
 
     agent: Any
     name: str
@@ -41,6 +43,7 @@ class SubAgent:
     max_tokens: int | None = None
     max_cost: float | None = None
     timeout: float | None = 120.0
+    keep_history: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -53,6 +56,10 @@ class SubAgent:
                 raise ValueError(f"SubAgent {self.name!r}: {key} must be positive or None (got {value!r})")
         if not hasattr(self.agent, "run"):
             raise TypeError(f"SubAgent {self.name!r}: agent must be a Mamba or pydantic-ai Agent")
+        if self.keep_history and not hasattr(self.agent, "pydantic_agent"):
+            raise ValueError(
+                f"SubAgent {self.name!r}: keep_history needs a Mamba Agent (it keeps the history)"
+            )
 
 
 @dataclass
@@ -121,7 +128,8 @@ class SubAgentToolset(FunctionToolset[Any]):
         with trace.get_tracer("mamba_agents.subagents").start_as_current_span(f"delegate {sub.name}") as span:
             async with self._slots:
                 try:
-                    result = await _runner(sub.agent).run(task, deps=ctx.deps, **_limits(sub))
+                    runner = sub.agent if sub.keep_history else _runner(sub.agent)
+                    result = await runner.run(task, deps=ctx.deps, **_limits(sub))
                 except Exception as exc:  # the parent reads a failed tool call; its run goes on
                     record.failures += 1
                     span.set_attribute("mamba.subagent.failed", True)

@@ -140,6 +140,8 @@ class Agent(Generic[DepsT, OutputT]):
         all_toolsets = [*built, *configured_toolsets(self._settings.mcp, self._plugins), *toolsets]
         self._subagents: Any = None
         subagents = [*self._configured_subagents(), *subagents]
+        if any(getattr(sub, "agent", None) is self for sub in subagents):
+            raise ValueError("an Agent cannot be its own sub-agent (its run would wait for itself)")
         if subagents:
             # the delegate_task tool; the sub-agents' usage and cost roll up into this agent's tracker
             from mamba_agents.workflows import SubAgentToolset
@@ -704,9 +706,17 @@ class Agent(Generic[DepsT, OutputT]):
                 }
             )
             try:
-                agent = Agent(cfg.model or self._model, settings=own, system_prompt=cfg.system_prompt)
+                agent = Agent(
+                    cfg.model or self._model,
+                    settings=own,
+                    system_prompt=cfg.system_prompt,
+                    session=cfg.session,
+                )
                 limits = cfg.model_dump(include={"max_requests", "max_tokens", "max_cost", "timeout"})
-                out.append(SubAgent(agent, name=name, description=cfg.description, **limits))
+                keep = cfg.session is not None
+                out.append(
+                    SubAgent(agent, name=name, description=cfg.description, keep_history=keep, **limits)
+                )
             except (ConfigError, ValueError) as exc:
                 where = self._settings.source_of(f"subagents.{name}")
                 text = str(exc).removeprefix("default: ")  # the copied settings never set tools.enabled

@@ -416,3 +416,6 @@ class SubAgentSettings(_Section):
     max_tokens: int | None = Field(default=None, gt=0, description="total tokens per delegation")
     max_cost: float | None = Field(default=None, gt=0, description="USD per delegation (genai-prices models)")
     timeout: float | None = Field(default=120.0, gt=0, description="seconds per delegation")
+    session: str | None = Field(
+        default=None, min_length=1, description="keep its own conversation across delegations in this session"
+    )
