@@ -181,3 +181,14 @@ def test_logging_keys_are_checked_with_the_allowed_values(tmp_path):
     with pytest.raises(ConfigError) as err:
         AgentSettings(logging={"max_body_size": 10, "body_size_limit": 20})
     assert "not both" in str(err.value)
+
+
+def test_seed_readme_logging_example():
+    import logging
+
+    from mamba_agents.config import LoggingConfig
+    from mamba_agents.observability import setup_logging
+
+    config = LoggingConfig(level="INFO", format="json", redact_sensitive=True)
+    logger = setup_logging(config)
+    assert logger is logging.getLogger("mamba_agents") and logger.level == logging.INFO

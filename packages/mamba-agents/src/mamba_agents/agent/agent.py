@@ -35,6 +35,7 @@ from mamba_agents.context.manager import ContextManager
 from mamba_agents.context.result import CompactionResult, ContextState
 from mamba_agents.mcp.configured import configured_toolsets
 from mamba_agents.observability.logsetup import apply_logging_settings
+from mamba_agents.observability.metrics import AgentMetrics, MetricsRecorder
 from mamba_agents.observability.runlog import RunLog
 from mamba_agents.prompts import PromptManager, TemplateConfig
 from mamba_agents.resilience.failover import resolve_fallbacks
@@ -115,6 +116,7 @@ class Agent(Generic[DepsT, OutputT]):
 
         self._token_counter = TokenCounter(model=self.model_name, config=self._settings.tokens)
         self._usage_tracker = UsageTracker(prices=self._settings.tokens.prices)
+        self._metrics = MetricsRecorder(self.model_name)
         self._context: ContextManager | None = None
         self._compactions: deque[CompactionResult] = deque(maxlen=COMPACTION_HISTORY_LIMIT)
         self._run_compactions: list[CompactionResult] | None = None
@@ -158,7 +160,7 @@ class Agent(Generic[DepsT, OutputT]):
             else None
         )
         caps: list[AbstractCapability[Any]] = [
-            FacadeRuntime(UsageTracking(self._usage_tracker), compaction, RunLog())
+            FacadeRuntime(UsageTracking(self._usage_tracker), compaction, RunLog(self._metrics))
         ]
         if self._config.tool_timeout is not None:
             caps.append(ToolTimeouts(self._config.tool_timeout))
@@ -543,8 +545,15 @@ class Agent(Generic[DepsT, OutputT]):
     def get_cost_breakdown(self) -> CostBreakdown:
         return self._usage_tracker.get_cost_breakdown()
 
+    def get_metrics(self) -> AgentMetrics:
+        """Runs, requests, tokens, cost, request latency, retries, compactions and tool denials, in total
+        and per model, since the agent was built or ``reset_tracking()``."""
+        return self._metrics.snapshot()
+
     def reset_tracking(self) -> None:
+        """Forget usage, cost and metrics (the conversation stays)."""
         self._usage_tracker.reset()
+        self._metrics.reset()
 
     def reset_all(self) -> None:
         self.reset_tracking()
@@ -642,6 +651,8 @@ class Agent(Generic[DepsT, OutputT]):
     def _record_compaction(self, result: CompactionResult) -> None:
         # The record drops the messages: a long conversation would otherwise keep every old history alive.
         record = dataclasses.replace(result, messages=[])
+        if result.success:
+            self._metrics.compaction(None, result.tokens_before, result.tokens_after, result.strategy)
         if result.usage.requests:  # a summarizer or scorer call is a model request the user pays for
             model = self._context.summary_model_name() if self._context is not None else None
             self._usage_tracker.record_usage(

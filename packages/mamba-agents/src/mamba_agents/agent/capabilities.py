@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_ai import RunContext
@@ -17,7 +17,7 @@ from pydantic_ai.toolsets import ToolsetTool, WrapperToolset
 from mamba_agents.observability.runlog import RunLog
 from mamba_agents.observability.spans import tool_denied
 from mamba_agents.resilience.truncated import check_complete
-from mamba_agents.tokens import UsageTracker
+from mamba_agents.tokens import UsageRecord, UsageTracker
 
 
 @dataclass
@@ -25,11 +25,12 @@ class UsageTracking(AbstractCapability[Any]):
     """One usage record per model request, taken from the response pydantic-ai got."""
 
     tracker: UsageTracker
+    last: UsageRecord | None = field(default=None, init=False, repr=False)
 
     async def after_model_request(
         self, ctx: RunContext[Any], *, request_context: ModelRequestContext, response: ModelResponse
     ) -> ModelResponse:
-        self.tracker.record_response(response)
+        self.last = self.tracker.record_response(response)
         return response
 
 
@@ -166,5 +167,7 @@ class FacadeRuntime(AbstractCapability[Any]):
         response = await self.usage.after_model_request(
             ctx, request_context=request_context, response=response
         )
+        if self.log is not None:
+            self.log.recorded(self.usage.last)
         check_complete(request_context.model, response)  # the request is counted, its cut-off answer not kept
         return response

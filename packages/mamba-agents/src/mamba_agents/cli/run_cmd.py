@@ -167,6 +167,7 @@ def run(
             {
                 "output": output if isinstance(output, str | int | float | bool | None) else str(output),
                 **_summary(agent),
+                "metrics": agent.get_metrics().to_dict(),
                 **({"trace": tracer.end_trace().to_dict()} if tracer is not None else {}),  # type: ignore[union-attr]
             }
         )

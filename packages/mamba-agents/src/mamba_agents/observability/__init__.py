@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING
 from mamba_agents._lazy import lazy_exports
 
 _EXPORTS = {
+    "AgentMetrics": "mamba_agents.observability.metrics",
+    "LatencyStats": "mamba_agents.observability.metrics",
+    "ModelMetrics": "mamba_agents.observability.metrics",
     "JsonFormatter": "mamba_agents.observability.formatters",
     "MambaLogHandler": "mamba_agents.observability.logsetup",
     "OTelIntegration": "mamba_agents.observability.otel",
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from mamba_agents.observability.correlation import correlated, correlation_ids
     from mamba_agents.observability.formatters import JsonFormatter, TextFormatter
     from mamba_agents.observability.logsetup import MambaLogHandler, reset_logging, setup_logging
+    from mamba_agents.observability.metrics import AgentMetrics, LatencyStats, ModelMetrics
     from mamba_agents.observability.otel import OTelIntegration, get_otel_integration
     from mamba_agents.observability.redaction import REDACTED, Redactor, register_secret
     from mamba_agents.observability.tracer import (

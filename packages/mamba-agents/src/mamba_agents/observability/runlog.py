@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mamba_agents.observability.correlation import correlated
+from mamba_agents.observability.metrics import MetricsRecorder
 from mamba_agents.observability.redaction import current_redactor
 from mamba_agents.observability.spans import run_tracer
 
@@ -41,10 +42,14 @@ def set_body_policy(config: Any) -> None:
 
 
 class RunLog:
-    """The facade's run logging (one per Agent; the body settings are the process's logging config)."""
+    """The facade's run logging and metrics (one per Agent; the body settings are the process's logging
+    config)."""
+
+    def __init__(self, metrics: MetricsRecorder | None = None) -> None:
+        self.metrics = metrics or MetricsRecorder()
 
     async def around_run(self, ctx: Any, handler: Callable[[], Awaitable[Any]]) -> Any:
-        with correlated(ctx.run_id, ctx.conversation_id), run_tracer(ctx.tracer):
+        with correlated(ctx.run_id, ctx.conversation_id), run_tracer(ctx.tracer), self.metrics.run():
             debug = logger.isEnabledFor(logging.DEBUG)
             if debug:
                 logger.debug("run started", extra={"model": getattr(ctx.model, "model_name", None)})
@@ -60,6 +65,7 @@ class RunLog:
             return result
 
     def request(self, messages: list[Any]) -> None:
+        self.metrics.request_started()
         if _bodies.request and logger.isEnabledFor(logging.DEBUG):
             from pydantic_ai.messages import ModelMessagesTypeAdapter
 
@@ -82,6 +88,10 @@ class RunLog:
 
             body = ModelMessagesTypeAdapter.dump_json([response]).decode("utf-8", "replace")
             logger.debug("model response body: %s", self._body(body))
+
+    def recorded(self, record: Any) -> None:
+        """The usage record of the response that just arrived."""
+        self.metrics.request_done(record)
 
     def _body(self, text: str) -> str:
         return cut(current_redactor().redact(text), _bodies.max_size)

@@ -13,6 +13,7 @@ from typing import Any
 
 from opentelemetry import trace as otel_trace
 
+from mamba_agents.observability.metrics import current_recorder
 from mamba_agents.observability.redaction import current_redactor
 
 logger = logging.getLogger("mamba_agents.tools")
@@ -59,6 +60,9 @@ def tool_denied(tool: str, error: BaseException) -> None:
     """A tool refused what the model asked (outside the sandbox, a denied command, a protected path)."""
     reason = current_redactor().redact(str(error))[:500]
     logger.info("tool %s denied: %s", tool, reason)
+    recorder = current_recorder()
+    if recorder is not None:
+        recorder.tool_denied(tool)
     event(
         "mamba.tool.denied",
         **{
@@ -71,6 +75,9 @@ def tool_denied(tool: str, error: BaseException) -> None:
 
 def retry_scheduled(model: str, attempt: int, wait: float, error: BaseException) -> None:
     """A failed model request is tried again after ``wait`` seconds."""
+    recorder = current_recorder()
+    if recorder is not None:
+        recorder.retry(model)
     event(
         "mamba.retry",
         **{
