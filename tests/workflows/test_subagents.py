@@ -343,3 +343,21 @@ def test_an_agent_cannot_be_its_own_subagent() -> None:
     agent = Agent(child(), settings=AgentSettings())
     with pytest.raises(ValueError, match="its own sub-agent"):
         Agent.__init__(agent, child(), settings=AgentSettings(), subagents=[SubAgent(agent, name="me")])
+
+
+def test_each_delegation_is_a_span(monkeypatch) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    monkeypatch.setattr(trace, "get_tracer", lambda *args, **kwargs: tracer)
+    subs = [SubAgent(Agent(child(), settings=AgentSettings()), name=n) for n in ("a", "b")]
+    Agent(parent_model(("a", "x"), ("b", "y")), settings=AgentSettings(), subagents=subs).run_sync("go")
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert {"delegate a", "delegate b"} <= set(spans)
+    assert spans["delegate a"].attributes["mamba.subagent.requests"] == 1
