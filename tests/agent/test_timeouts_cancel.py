@@ -429,3 +429,17 @@ def test_a_stopped_turn_never_leaves_an_unrunnable_history(
     script.release.set()
     script.tools = []
     assert agent.run_sync("next", timeout=LONG).output == "final answer"
+
+
+async def test_iter_honours_the_timeout_and_keeps_the_tools_that_ran(settings: AgentSettings) -> None:
+    script = Script(["write_note"])
+    agent, ran = make_agent(script, settings)
+    nodes: list[str] = []
+    with pytest.raises(RunTimeoutError, match=r"timeout=1\.5 s"):
+        async with agent.iter("step by step", timeout=LIMIT) as run:
+            async for node in run:
+                nodes.append(type(node).__name__)
+    assert ran == ["write_note"] and "CallToolsNode" in nodes
+    history = agent.get_messages()
+    assert [p.content for p in tool_returns(history)] == ["note written"] and is_incomplete_note(history[-1])
+    script.release.set()
