@@ -192,3 +192,12 @@ def test_seed_readme_logging_example():
     config = LoggingConfig(level="INFO", format="json", redact_sensitive=True)
     logger = setup_logging(config)
     assert logger is logging.getLogger("mamba_agents") and logger.level == logging.INFO
+
+
+def test_logging_setup_imports_neither_opentelemetry_nor_pydantic_ai():
+    code = (
+        "import sys\nfrom mamba_agents.observability import setup_logging\nsetup_logging()\n"
+        "print([m for m in sys.modules if m.startswith(('opentelemetry', 'pydantic_ai'))])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr

@@ -13,7 +13,6 @@ from typing import Any
 from mamba_agents.observability.correlation import correlated
 from mamba_agents.observability.metrics import MetricsRecorder
 from mamba_agents.observability.redaction import current_redactor
-from mamba_agents.observability.spans import run_tracer
 
 logger = logging.getLogger("mamba_agents.run")
 
@@ -49,6 +48,8 @@ class RunLog:
         self.metrics = metrics or MetricsRecorder()
 
     async def around_run(self, ctx: Any, handler: Callable[[], Awaitable[Any]]) -> Any:
+        from mamba_agents.observability.spans import run_tracer  # OpenTelemetry loads with the first run
+
         with correlated(ctx.run_id, ctx.conversation_id), run_tracer(ctx.tracer), self.metrics.run():
             debug = logger.isEnabledFor(logging.DEBUG)
             if debug:
