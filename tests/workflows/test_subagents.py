@@ -361,3 +361,22 @@ def test_each_delegation_is_a_span(monkeypatch) -> None:
     spans = {s.name: s for s in exporter.get_finished_spans()}
     assert {"delegate a", "delegate b"} <= set(spans)
     assert spans["delegate a"].attributes["mamba.subagent.requests"] == 1
+
+
+def test_the_subagents_own_retries_apply_inside_a_delegation() -> None:
+    from pydantic_ai import ModelHTTPError, ModelRateLimitError
+
+    calls = {"n": 0}
+
+    def flaky(messages, info):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ModelHTTPError.for_category(ModelRateLimitError, status_code=429, model_name="child")
+        return ModelResponse(parts=[TextPart("after a retry")], usage=USAGE)
+
+    settings = AgentSettings(retry={"initial_backoff_seconds": 0, "max_retries": 2})
+    sub = SubAgent(Agent(FunctionModel(flaky, model_name="child"), settings=settings), name="flaky")
+    output = (
+        Agent(parent_model(("flaky", "x")), settings=AgentSettings(), subagents=[sub]).run_sync("go").output
+    )
+    assert output.startswith("success:after a retry") and calls["n"] == 2
