@@ -380,3 +380,20 @@ def test_the_subagents_own_retries_apply_inside_a_delegation() -> None:
         Agent(parent_model(("flaky", "x")), settings=AgentSettings(), subagents=[sub]).run_sync("go").output
     )
     assert output.startswith("success:after a retry") and calls["n"] == 2
+
+
+def test_delegations_are_bounded_and_work_from_several_event_loops() -> None:
+    from mamba_agents.workflows import SubAgentToolset
+    from pydantic_ai import Agent as RawAgent
+
+    flight: dict = {}
+    subs = [
+        SubAgent(Agent(child(delay=0.05, flight=flight), settings=AgentSettings()), name=n) for n in "abc"
+    ]
+    toolset = SubAgentToolset(subs, max_parallel=2)
+    parent = RawAgent(parent_model(("a", "x"), ("b", "y"), ("c", "z")), toolsets=[toolset])
+    for _ in range(2):  # a new event loop each time: the bound must hold in each
+        output = asyncio.run(parent.run("go")).output
+        assert output.count("success:") == 3
+    assert flight["max"] == 2
+    assert toolset.usage_by_subagent()["a"].delegations == 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -93,7 +94,10 @@ class SubAgentToolset(FunctionToolset[Any]):
         self.subagents = {s.name: s for s in subagents}
         self.tracker = tracker
         self.max_parallel = max_parallel
-        self._slots: asyncio.Semaphore | None = None
+        # One semaphore per event loop: an Agent may be run from several loops, a semaphore binds to one.
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
         self._usage = {name: SubAgentUsage() for name in self.subagents}
         listing = "\n".join(f"- {s.name}: {s.description or 'no description'}" for s in subagents)
         self.add_function(
@@ -119,14 +123,16 @@ class SubAgentToolset(FunctionToolset[Any]):
         sub = self.subagents.get(agent_name)
         if sub is None:
             raise ToolFailed(f"no sub-agent {agent_name!r}; sub-agents: {', '.join(self.subagents)}")
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_parallel)
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = asyncio.Semaphore(self.max_parallel)
         from opentelemetry import trace
 
         record = self._usage[sub.name]
         record.delegations += 1
         with trace.get_tracer("mamba_agents.subagents").start_as_current_span(f"delegate {sub.name}") as span:
-            async with self._slots:
+            async with slots:
                 try:
                     runner = sub.agent if sub.keep_history else _runner(sub.agent)
                     result = await runner.run(task, deps=ctx.deps, **_limits(sub))
