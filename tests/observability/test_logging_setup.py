@@ -201,3 +201,8 @@ def test_logging_setup_imports_neither_opentelemetry_nor_pydantic_ai():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_config_show_does_not_mask_the_redaction_switches():
+    values = {v.key: v.value for v in AgentSettings(logging={"redact_api_keys": False}).explain()}
+    assert values["logging.redact_api_keys"] is False and values["logging.redact_authorization"] is True

@@ -269,3 +269,31 @@ def test_observability_keys_are_checked():
     assert "observability.exporter" in str(err.value) and "otlp" in str(err.value)
     with pytest.raises(ConfigError):
         AgentSettings(observability={"endpoint": "not a url"})
+
+
+async def test_an_mcp_server_killed_between_runs_reconnects_under_a_reconnect_span(spans):
+    import signal
+
+    from mamba_agents.mcp import MCPClientManager
+
+    from tests.mcp.conftest import ScriptedModel, stdio_config
+
+    manager = MCPClientManager([stdio_config(tool_prefix="t")])
+    scripted = ScriptedModel()
+    agent = Agent(scripted.model, settings=otel_settings(), toolsets=manager.as_toolsets())
+    try:
+        scripted.calls(("t_pid", {}))
+        await agent.run("pid?")
+        os.kill(int(scripted.last().content), signal.SIGKILL)
+        scripted.calls(("t_pid", {}))
+        await agent.run("pid again?")
+        assert scripted.last().outcome == "success"
+    finally:
+        await manager.aclose()
+    finished = spans.get_finished_spans()
+    names = [s.name for s in finished if s.name.startswith("mamba.mcp.")]
+    assert names == ["mamba.mcp.connect", "mamba.mcp.reconnect"]
+    reconnect = next(s for s in finished if s.name == "mamba.mcp.reconnect")
+    assert reconnect.attributes["mamba.mcp.server"] == "t"
+    assert reconnect.status.status_code is not trace.StatusCode.ERROR
+    assert "invoke_agent agent" in ancestors(reconnect, by_id(finished))

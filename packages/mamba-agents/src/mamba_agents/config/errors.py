@@ -10,7 +10,8 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from mamba_agents.errors.base import ConfigurationError
 
 _SECRET_KEY = re.compile(r"(api_?key|secret|token|password|passwd|authorization|auth|credential)s?$", re.I)
-_NOT_SECRET = re.compile(r"(max_)?tokens?$|_tokens$|token_count", re.I)
+# redact_*: the [logging] switches that say what to redact, not secrets
+_NOT_SECRET = re.compile(r"(max_)?tokens?$|_tokens$|token_count|^redact_", re.I)
 
 
 def is_secret_key(key: str) -> bool:
