@@ -22,8 +22,9 @@ from mamba_agents.tools import (
     write_file,
 )
 from mamba_agents.tools.filesystem import FilesystemSecurity
+from mamba_agents_tools.errors import InvalidArgumentError
 from mamba_agents_tools.filesystem import read_window
-from pydantic_ai import ModelRetry, ToolFailed
+from pydantic_ai import ToolFailed
 
 from tests.tools.conftest import Layout
 
@@ -88,11 +89,11 @@ def test_read_file_offset_and_limit(root: Path, sec: FilesystemSecurity) -> None
     (root / "lines.txt").write_text("".join(f"line {i}\n" for i in range(10)))
     assert read_file("lines.txt", offset=3, limit=2, security=sec) == "line 3\nline 4\n"
     assert read_file("lines.txt", offset=8, security=sec) == "line 8\nline 9\n"
-    with pytest.raises(ModelRetry, match="past the end"):
+    with pytest.raises(InvalidArgumentError, match="past the end"):
         read_file("lines.txt", offset=10, security=sec)
-    with pytest.raises(ModelRetry, match="offset must be 0 or more"):
+    with pytest.raises(InvalidArgumentError, match="offset must be 0 or more"):
         read_file("lines.txt", offset=-1, security=sec)
-    with pytest.raises(ModelRetry, match="limit must be at least 1"):
+    with pytest.raises(InvalidArgumentError, match="limit must be at least 1"):
         read_file("lines.txt", limit=0, security=sec)
 
 
@@ -167,7 +168,7 @@ def test_write_through_an_inside_symlink_writes_the_target(sec: FilesystemSecuri
 def test_write_file_refuses_directories_and_non_text(sec: FilesystemSecurity) -> None:
     with pytest.raises(IsADirectoryError):
         write_file("subdir", "x", security=sec)
-    with pytest.raises(ModelRetry, match="content must be text"):
+    with pytest.raises(InvalidArgumentError, match="content must be text"):
         write_file("x.txt", b"bytes", security=sec)  # type: ignore[arg-type]
 
 
@@ -279,7 +280,7 @@ def test_copy_file_keeps_mode_and_times(sec: FilesystemSecurity, root: Path) -> 
     assert copied.read_text() == src.read_text()
     assert stat.S_IMODE(copied.stat().st_mode) == 0o640
     assert copied.stat().st_mtime_ns == src.stat().st_mtime_ns
-    with pytest.raises(ModelRetry, match="same file"):
+    with pytest.raises(InvalidArgumentError, match="same file"):
         copy_file("file2.py", "file2.py", security=sec)
     with pytest.raises(IsADirectoryError):
         copy_file("subdir", "x", security=sec)

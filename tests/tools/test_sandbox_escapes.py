@@ -22,7 +22,8 @@ from mamba_agents.tools import (
     write_file,
 )
 from mamba_agents.tools.filesystem import FilesystemSecurity
-from pydantic_ai import ModelRetry, ToolFailed
+from mamba_agents_tools.errors import InvalidArgumentError
+from pydantic_ai import ToolFailed
 
 from tests.tools.conftest import PEM, SECRET, Layout
 
@@ -112,9 +113,9 @@ def test_symlink_loops_fail_cleanly(sec: FilesystemSecurity) -> None:
 
 
 def test_nul_bytes_and_empty_paths_are_rejected(sec: FilesystemSecurity) -> None:
-    with pytest.raises(ModelRetry):
+    with pytest.raises(InvalidArgumentError):
         read_file("file1.txt\0../../outside/secret.txt", security=sec)
-    with pytest.raises(ModelRetry):
+    with pytest.raises(InvalidArgumentError):
         read_file("", security=sec)
 
 
@@ -162,7 +163,7 @@ def test_glob_patterns_cannot_start_outside(sec: FilesystemSecurity, pattern: st
 
 @pytest.mark.parametrize("pattern", ["*/../../outside/*", "**/../../*", "sub*/../../*"])
 def test_glob_dotdot_after_a_wildcard_is_refused(sec: FilesystemSecurity, pattern: str) -> None:
-    with pytest.raises(ModelRetry, match=r"'\.\.' may not follow a wildcard"):
+    with pytest.raises(InvalidArgumentError, match=r"'\.\.' may not follow a wildcard"):
         glob_search(pattern, security=sec)
 
 
@@ -188,7 +189,7 @@ def test_glob_with_pattern_dotdot_inside_the_sandbox_is_fine(sec: FilesystemSecu
 
 @pytest.mark.parametrize("file_pattern", ["../*", "../outside/*", "/etc/*", "**/../../*"])
 def test_grep_file_pattern_cannot_escape(sec: FilesystemSecurity, file_pattern: str) -> None:
-    with pytest.raises(ModelRetry):
+    with pytest.raises(InvalidArgumentError):
         grep_search("SECRET", file_pattern=file_pattern, security=sec)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from mamba_agents.tools import GrepMatch, glob_search, grep_search
 from mamba_agents.tools.filesystem import FilesystemSecurity
+from mamba_agents_tools.errors import InvalidArgumentError
 from mamba_agents_tools.patterns import SegmentMatcher
-from pydantic_ai import ModelRetry
 
 # -- glob -------------------------------------------------------------------------------------------------
 
@@ -57,9 +57,9 @@ def test_glob_max_results_truncates(sec: FilesystemSecurity) -> None:
 
 def test_glob_rejects_bad_patterns(sec: FilesystemSecurity) -> None:
     for bad in ("", "a**b/*.py", "x\0y"):
-        with pytest.raises(ModelRetry):
+        with pytest.raises(InvalidArgumentError):
             glob_search(bad, security=sec)
-    with pytest.raises(ModelRetry):
+    with pytest.raises(InvalidArgumentError):
         glob_search("*", max_results=0, security=sec)
 
 
@@ -108,9 +108,9 @@ def test_grep_options(root: Path, sec: FilesystemSecurity) -> None:
 
 
 def test_grep_invalid_regex_is_a_retry_with_a_hint(sec: FilesystemSecurity) -> None:
-    with pytest.raises(ModelRetry, match="regex=false"):
+    with pytest.raises(InvalidArgumentError, match="regex=false"):
         grep_search("(unclosed", security=sec)
-    with pytest.raises(ModelRetry):
+    with pytest.raises(InvalidArgumentError):
         grep_search("x", context_lines=-1, security=sec)
 
 

@@ -139,7 +139,7 @@ def test_failures_are_reported_not_raised(root: Path) -> None:
     assert outcome["t0c0"] == ("failed", "File not found: 'missing.txt'")
     assert outcome["t0c1"][0] == "failed" and "outside the sandbox" in outcome["t0c1"][1]
     assert outcome["t0c2"][0] == "failed" and "starts outside the sandbox" in outcome["t0c2"][1]
-    assert outcome["t0c3"][0] == "retried" and "invalid regular expression" in outcome["t0c3"][1]
+    assert outcome["t0c3"][0] == "failed" and "invalid regular expression" in outcome["t0c3"][1]
     assert outcome["t0c4"][0] == "failed" and "is a directory" in outcome["t0c4"][1]
     assert outcome["t0c5"][0] == "success" and "'exit_code': 4" in outcome["t0c5"][1]
     assert outcome["t0c6"] == ("success", "Hello, World!")
@@ -180,7 +180,7 @@ def test_bash_timeout_is_a_failure_with_partial_output(root: Path) -> None:
     first, second = script.last
     assert first.outcome == "failed" and "timed out after 0.3 seconds" in str(first.content)
     assert "partial" in str(first.content)
-    assert second.outcome == "retried" and "at most 5 seconds" in str(second.content)
+    assert second.outcome == "failed" and "at most 5 seconds" in str(second.content)
 
 
 # -- context protection -----------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def test_run_bash_wrapped_cannot_set_env_or_exceed_max_timeout(
     ]
     Agent(_attacker(calls, seen), tools=[Tool(run_bash)], retries=5).run_sync("go")
     returns = [p for p in seen if isinstance(p, ToolReturnPart)]
-    assert [p.outcome for p in returns] == ["retried", "retried", "success"]
+    assert [p.outcome for p in returns] == ["retried", "failed", "success"]  # schema, then our bound
     assert "env" in str(returns[0].content) and "at most 600 seconds" in str(returns[1].content)
     assert returns[2].content.stdout.strip() == str(layout.root)
 

@@ -1,4 +1,4 @@
-"""Tool errors: each is a pydantic-ai ``ToolFailed`` (or ``ModelRetry``) *and* the matching built-in error.
+"""Tool errors: each is a pydantic-ai ``ToolFailed`` *and* the matching built-in error.
 
 Inside an agent run pydantic-ai hands the message to the model as a failed tool result, so a denied path or a
 missing file never crashes the run. Called directly, the same errors can be caught as ``PermissionError``,
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic_ai import ModelRetry, ToolFailed
+from pydantic_ai import ToolFailed
 
 if TYPE_CHECKING:
     from mamba_agents_tools.bash import BashResult
@@ -82,11 +82,6 @@ class CommandTimeoutError(ToolError, TimeoutError):
         self.result = result
 
 
-class InvalidArgumentError(ModelRetry, ValueError):
-    """An argument the model can fix (a bad regex, a negative offset, a bad pattern): retry with it fixed."""
-
-    def __init__(self, message: str) -> None:
-        ModelRetry.__init__(self, message)
-
-    def __str__(self) -> str:
-        return self.message
+class InvalidArgumentError(ToolError, ValueError):
+    """An argument the model can fix (a bad regex, a negative offset, a bad pattern). A failed tool call the
+    model reads, on every route: not a ``ModelRetry``, whose budget a few bad patterns would exhaust."""

@@ -1,14 +1,21 @@
 """``glob_search`` and ``grep_search``: walk the sandbox, never follow a symlink out of it, skip what the
-extension rules hide, and stop at a result limit (``result.truncated`` says when)."""
+extension rules hide, and stop at a result limit (``result.truncated`` says when).
+
+Patterns are matched by the ``regex`` module (the same syntax as ``re``) with a deadline: a catastrophic
+pattern such as ``(a+)+$`` stops when the search's time is up (``result.timed_out``), instead of holding the
+process (and, with ``re``, the GIL, which no ``asyncio`` timeout can interrupt) for minutes.
+"""
 
 from __future__ import annotations
 
 import os
-import re
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import regex
 
 from mamba_agents_tools.errors import InvalidArgumentError, PathNotFoundError, PathOutsideSandboxError
 from mamba_agents_tools.filesystem import looks_binary
@@ -145,20 +152,25 @@ class GrepMatch:
     context_after: list[str] = field(default_factory=list)
 
 
+DEFAULT_SEARCH_TIMEOUT = 10.0
+
+
 class GrepResults(ResultList[GrepMatch]):
-    """The matches, plus how many files were searched and how many were skipped (binary or too large)."""
+    """The matches, plus how many files were searched and how many were skipped (binary or too large), and
+    ``timed_out``: the search's deadline passed (the matches found until then are kept)."""
 
     files_searched: int = 0
     files_skipped: int = 0
+    timed_out: bool = False
 
 
-def _compile(pattern: str, *, regex: bool, ignore_case: bool) -> re.Pattern[str]:
+def _compile(pattern: str, *, is_regex: bool, ignore_case: bool) -> regex.Pattern[str]:
     if not isinstance(pattern, str) or pattern == "":
         raise InvalidArgumentError("pattern is empty")
-    flags = re.IGNORECASE if ignore_case else 0
+    flags = regex.IGNORECASE if ignore_case else 0
     try:
-        return re.compile(pattern if regex else re.escape(pattern), flags)
-    except re.error as exc:
+        return regex.compile(pattern if is_regex else regex.escape(pattern), flags)
+    except (regex.error, ValueError, OverflowError, RecursionError) as exc:
         raise InvalidArgumentError(
             f"invalid regular expression {pattern!r}: {exc}; pass regex=false to search for the literal text"
         ) from None
@@ -199,14 +211,17 @@ def grep_search(
     max_results: int = 100,
     include_hidden: bool = False,
     *,
+    timeout: float | None = DEFAULT_SEARCH_TIMEOUT,
     security: FilesystemSecurity | None = None,
 ) -> GrepResults:
     """Lines matching ``pattern`` (a Python regex, or literal text with ``regex=False``) in the files under
     ``path`` whose names match ``file_pattern`` (``*.py``; with ``/`` it matches the path below ``path``),
     each with ``context_lines`` lines before and after. Binary files, files over the size limit and files the
-    extension rules hide are skipped; symlinks leading out of the sandbox are not followed."""
+    extension rules hide are skipped; symlinks leading out of the sandbox are not followed. After ``timeout``
+    seconds of matching (``None``: no limit) the search stops with what it found and ``timed_out`` set."""
     sec = default_security(security)
-    rx = _compile(pattern, regex=regex, ignore_case=ignore_case)
+    rx = _compile(pattern, is_regex=regex, ignore_case=ignore_case)
+    deadline = None if timeout is None else time.monotonic() + timeout
     if context_lines < 0:
         raise InvalidArgumentError(f"context_lines must be 0 or more, got {context_lines}")
     if max_results < 1:
@@ -232,7 +247,18 @@ def grep_search(
         results.files_searched += 1
         shown = sec.display(entry)
         for index, line in enumerate(lines):
-            if not rx.search(line):
+            try:
+                if deadline is None:
+                    found = rx.search(line)
+                else:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError
+                    found = rx.search(line, timeout=left)
+            except TimeoutError:
+                results.timed_out = True
+                return results
+            if not found:
                 continue
             if len(results) >= max_results:
                 results.truncated = True

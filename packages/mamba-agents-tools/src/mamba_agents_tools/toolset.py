@@ -45,7 +45,7 @@ TOOL_NAMES: tuple[str, ...] = tuple(name for names in GROUPS.values() for name i
 DEFAULT_TOOLSET_ID = "mamba_agents_tools"
 _MAX_LINE_CHARS = 2_000
 _MAX_CONTEXT_LINES = 20
-_PASS_THROUGH = (ToolFailed, ModelRetry, ApprovalRequired, CallDeferred)
+_PASS_THROUGH = (ToolFailed, ModelRetry, ApprovalRequired, CallDeferred)  # user tools may still retry
 
 
 def expand_names(names: Sequence[str]) -> list[str]:
@@ -207,7 +207,7 @@ class _ModelTools:
             """Search file contents for a regular expression and return matching lines with line numbers.
 
             Args:
-                pattern: Python regular expression (or literal text with regex=false).
+                pattern: Regular expression, Python syntax (or literal text with regex=false).
                 path: File or directory to search, relative to the working directory.
                 file_pattern: Only search files whose names match this glob, for example '*.py'.
                 context_lines: Lines of context to show before and after each match.
@@ -227,6 +227,7 @@ class _ModelTools:
                 ignore_case,
                 regex,
                 max_results=limit,
+                timeout=cfg.search_timeout,
                 security=sec,
             )
             matches = [
@@ -241,7 +242,15 @@ class _ModelTools:
             result: dict[str, Any] = {"matches": matches, "files_searched": found.files_searched}
             if found.files_skipped:
                 result["files_skipped"] = found.files_skipped
-            if found.truncated:
+            if found.timed_out:
+                result["timed_out"] = True
+            if found.timed_out:
+                result["note"] = (
+                    f"Stopped after {cfg.search_timeout:g} seconds (tools.search_timeout): the pattern is "
+                    "too slow to match (nested repetition such as '(a|aa)+' backtracks). The matches found "
+                    "until then are shown; use a simpler pattern, regex=false, or a narrower path."
+                )
+            elif found.truncated:
                 result["note"] = (
                     f"Stopped after {limit} matches; there are more. Use a more specific pattern, a narrower "
                     "path or file_pattern, or a larger max_results."

@@ -317,6 +317,9 @@ class ToolsConfig(_Section):
     max_read_chars: int = Field(default=50_000, ge=1_000, description="most read_file returns, with a note")
     max_search_results: int = Field(default=200, gt=0, description="glob and grep results the model gets")
     max_list_entries: int = Field(default=1_000, gt=0, description="list_directory entries the model gets")
+    search_timeout: float = Field(
+        default=10.0, gt=0, description="seconds one grep_search may spend matching; then it stops, saying so"
+    )
     protected_paths: list[Path] = Field(
         default_factory=list,
         description="more files or folders no tool may write (relative: to the sandbox root), beside the "
