@@ -1,8 +1,9 @@
 """Every ``[retry]`` and ``[model_backend]`` key is read, from a config file and from the environment.
 
-A key nothing reads is not accepted (``[model_backend] max_retries`` was one: the retry capability always
-turns the SDK's retries off). Each key below has a check that its value reaches what it configures; the last
-test fails when a key is added to either section without one.
+A key nothing reads is not accepted (``[model_backend] max_retries``, the original's name, is read as
+``[retry] max_retries`` with a warning: the retry capability always turns the SDK's retries off). Each key
+below has a check that its value reaches what it configures; the last test fails when a key is added to
+either section without one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pydantic_ai.models
 import pytest
 from mamba_agents import Agent, AgentSettings
-from mamba_agents.config import ConfigError
+from mamba_agents.config.legacy import ConfigWarning
 from mamba_agents.config.sections import ModelBackendSettings, RetryConfig
 from mamba_agents.errors import ServerError
 from mamba_agents.resilience import capability
@@ -92,12 +93,16 @@ def test_max_retries_decides_the_attempts_on_the_wire(project: Path, source: str
 
 
 @pytest.mark.parametrize("source", ["file", "env"])
-def test_model_backend_max_retries_is_refused_and_points_to_retry(project: Path, source: str) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load(project, source, "model_backend", "max_retries", 0)
-    message = str(caught.value)
-    assert "model_backend.max_retries" in message and "[retry] max_retries" in message
-    assert ("config.toml" if source == "file" else "MAMBA_MODEL_BACKEND__MAX_RETRIES") in message
+def test_model_backend_max_retries_is_read_as_retry_max_retries_with_a_warning(
+    project: Path, source: str
+) -> None:
+    # The original's key: the SDK's own retries stay off; the value becomes [retry] max_retries.
+    with pytest.warns(ConfigWarning, match=r"\[model_backend\] max_retries.*\[retry\] max_retries") as caught:
+        settings = load(project, source, "model_backend", "max_retries", 0)
+    assert settings.retry.max_retries == 0
+    assert ("config.toml" if source == "file" else "MAMBA_MODEL_BACKEND__MAX_RETRIES") in str(
+        caught[0].message
+    )
 
 
 # -- [model_backend] --------------------------------------------------------------------------------

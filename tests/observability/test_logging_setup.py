@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from mamba_agents import AgentSettings
-from mamba_agents.config import ConfigError
+from mamba_agents.config import ConfigError, LoggingConfig
+from mamba_agents.config.legacy import ConfigWarning
 
 COMPACTING_RUN = """
 import logging, sys
@@ -178,9 +179,11 @@ def test_logging_keys_are_checked_with_the_allowed_values(tmp_path):
     assert "logging.format" in str(err.value) and "json" in str(err.value)
     with pytest.raises(ConfigError):
         AgentSettings(logging={"levle": "DEBUG"})
-    with pytest.raises(ConfigError) as err:
-        AgentSettings(logging={"max_body_size": 10, "body_size_limit": 20})
-    assert "not both" in str(err.value)
+    with pytest.raises(ValueError, match="not both"):  # built in code: the model itself refuses both
+        LoggingConfig(max_body_size=10, body_size_limit=20)
+    # From a settings source the original's name is upgraded first: the new key wins, with a warning.
+    with pytest.warns(ConfigWarning, match="body_size_limit is ignored: .logging. max_body_size is set"):
+        assert AgentSettings(logging={"max_body_size": 10, "body_size_limit": 20}).logging.max_body_size == 10
 
 
 def test_seed_readme_logging_example():

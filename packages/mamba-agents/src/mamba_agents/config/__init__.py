@@ -15,6 +15,7 @@ _EXPORTS = {
     "ErrorRecoveryConfig": "mamba_agents.config.sections",
     "ConfigError": "mamba_agents.config.errors",
     "ConfigValue": "mamba_agents.config.settings",
+    "ConfigWarning": "mamba_agents.config.legacy",
     "LoggingConfig": "mamba_agents.config.sections",
     "MCPConfig": "mamba_agents.config.sections",
     "ModelBackendSettings": "mamba_agents.config.sections",
@@ -33,6 +34,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from mamba_agents.config.errors import ConfigError
+    from mamba_agents.config.legacy import ConfigWarning
     from mamba_agents.config.sections import (
         BashConfig,
         CapabilitiesConfig,

@@ -76,20 +76,8 @@ def _find(layers: list[Any], loc: tuple[Any, ...]) -> tuple[str, Any]:
     return "default", _MISSING
 
 
-# Keys that were settings once and are not any more: what to set instead.
-REMOVED_KEYS = {
-    ("model_backend", "max_retries"): "it is not a setting any more: model-request retries are [retry] "
-    "max_retries (MAMBA_RETRY__MAX_RETRIES); the provider SDK's own retries are always off so the two do "
-    "not multiply",
-}
-
-
 def _unknown_key(root: Any, loc: list[str]) -> str:
     import difflib
-
-    removed = REMOVED_KEYS.get(tuple(loc))
-    if removed is not None:
-        return removed
 
     model = root
     for part in loc[:-1]:

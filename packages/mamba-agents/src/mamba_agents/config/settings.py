@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mamba_agents.config.errors import ConfigError, is_secret_key, mask
+from mamba_agents.config.legacy import upgrade
 from mamba_agents.config.sections import (
     CapabilitiesConfig,
     LoggingConfig,
@@ -173,6 +174,7 @@ def _layers(settings_cls: type[BaseSettings], init_values: dict[str, Any]) -> li
     import os
 
     sections = {name: f.annotation for name, f in settings_cls.model_fields.items()}
+    init_values = upgrade(init_values, lambda key: "constructor")
     unknown = [k for k in init_values if k not in sections]
     if unknown:
         from mamba_agents.config.sources import closest

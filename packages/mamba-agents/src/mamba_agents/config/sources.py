@@ -21,6 +21,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from mamba_agents.config.errors import ConfigError, safe_text
+from mamba_agents.config.legacy import is_legacy, upgrade, upgrade_variable
 
 ENV_PREFIX = "MAMBA_"
 DELIMITER = "__"
@@ -74,6 +75,7 @@ def read_config_file(path: Path, sections: Mapping[str, type[BaseModel]]) -> Lay
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{label}: cannot be read: {type(exc).__name__}: {exc}") from None
     data = _parse_toml(label, text) if path.suffix.lower() == ".toml" else _parse_yaml(label, text)
+    data = upgrade(data, lambda key: _at(label, text, key))
     for key, value in data.items():
         if key not in sections:
             line = _line_of_section(text, key)
@@ -87,6 +89,19 @@ def read_config_file(path: Path, sections: Mapping[str, type[BaseModel]]) -> Lay
             where = f"{label}:{line}" if line else label
             raise ConfigError(f"{where}: [{key}] must be a table of settings, not {type(value).__name__}")
     return Layer(label, data)
+
+
+def _at(label: str, text: str, dotted: str) -> str:
+    """``file:line`` of a key (the line of its section when the key's own line is not found)."""
+    section, _, key = dotted.partition(".")
+    start = _line_of_section(text, section)
+    if start is not None and key:
+        lines = text.splitlines()
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*[:=]")
+        for number in range(start, len(lines)):
+            if pattern.match(lines[number]):
+                return f"{label}:{number + 1}"
+    return f"{label}:{start}" if start else label
 
 
 def _parse_toml(label: str, text: str) -> dict[str, Any]:
@@ -189,6 +204,11 @@ def env_layer(label: str, environ: Mapping[str, str], sections: Mapping[str, typ
                     )
             continue
         section, keys = parts[0], parts[1:]
+        if is_legacy(section, keys):
+            upgraded = upgrade_variable(section, keys, raw, where(var), environ)
+            if upgraded is None:
+                continue
+            section, keys = upgraded
         if section not in sections:
             match = closest(section, sections)
             hint = (
@@ -215,11 +235,6 @@ def _convert_path(model: type[BaseModel], keys: list[str], raw: str, where: str,
     key, rest = keys[0], keys[1:]
     fields = model.model_fields
     if key not in fields:
-        from mamba_agents.config.errors import REMOVED_KEYS
-
-        removed = REMOVED_KEYS.get((*path.split("."), key))
-        if removed is not None:
-            raise ConfigError(f"{where}: {path}.{key}: {removed}")
         hint = _suggest(key, fields, "{!r}")
         raise ConfigError(f"{where}: unknown key {key!r} in [{path}]{hint} (keys: {', '.join(fields)})")
     annotation, _ = _strip_optional(fields[key].annotation)
