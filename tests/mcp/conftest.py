@@ -93,6 +93,17 @@ def shared_http() -> Iterator[HttpServer]:
     server.kill()
 
 
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory and HOME of its own, with no MAMBA_ variables from the machine."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for key in list(os.environ):
+        if key.startswith("MAMBA_"):
+            monkeypatch.delenv(key)
+    return tmp_path
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

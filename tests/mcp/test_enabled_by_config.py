@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import textwrap
 import time
@@ -18,16 +17,6 @@ from mamba_agents_mcp.cli import mcp_command
 from pydantic_ai.models.test import TestModel
 
 from tests.mcp.conftest import PY, SERVER, ScriptedModel, alive, free_port
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for key in list(os.environ):
-        if key.startswith("MAMBA_"):
-            monkeypatch.delenv(key)
-    return tmp_path
 
 
 def _config(project, shared_http, extra: str = "") -> None:

@@ -38,16 +38,6 @@ def npm_server(name: str) -> str:
     pytest.skip("npm MCP servers not installed (run `npm ci --prefix tests/mcp/npm`; needs Node.js)")
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for key in list(os.environ):
-        if key.startswith("MAMBA_"):
-            monkeypatch.delenv(key)
-    return tmp_path
-
-
 def _mcp_json(project: Path, servers: dict) -> None:
     (project / ".mcp.json").write_text(json.dumps({"mcpServers": servers}))
     (project / "config.toml").write_text('[mcp]\nconfig_files = [".mcp.json"]\n')
@@ -75,7 +65,7 @@ async def test_everything_over_stdio_from_mcp_json_and_its_env_holds_no_agent_se
         await agent.run("go")
         await agent.run("again")  # the same connection serves a second run
     finally:
-        await close_toolsets(agent)
+        await agent.aclose()
     echo, total, env = scripted.results[:3]
     assert "Echo: hi" in str(echo.content)
     assert "5" in str(total.content)
@@ -122,13 +112,6 @@ def everything_http() -> Iterator[EverythingHttp]:
     server.start()
     yield server
     server.kill()
-
-
-async def close_toolsets(agent: Agent) -> None:
-    for toolset in agent.pydantic_agent.toolsets:
-        close = getattr(getattr(toolset, "wrapped", toolset), "aclose", None)
-        if close is not None:
-            await close()
 
 
 async def test_everything_over_streamable_http_survives_a_restart(everything_http):

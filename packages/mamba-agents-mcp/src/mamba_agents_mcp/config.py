@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
+from mamba_agents.errors import redact, redact_argv
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from mamba_agents_mcp.errors import MCPConfigError
@@ -118,8 +119,6 @@ class MCPServerConfig(BaseModel):
     def target(self) -> str:
         """What is connected to, for messages: the URL or the command line, credentials masked (a URL
         password, ``?token=``, ``--api-key VALUE``, ``sk-...``; never a header, key or env value)."""
-        from mamba_agents.errors import redact, redact_argv
-
         if self.url is not None:
             return redact(self.url)
         return " ".join(redact_argv([self.command or "", *self.args])).strip()
