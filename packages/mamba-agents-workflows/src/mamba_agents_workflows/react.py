@@ -28,7 +28,7 @@ from mamba_agents_workflows.react_config import ReActConfig
 from mamba_agents_workflows.react_hooks import ReActHooks
 from mamba_agents_workflows.react_state import ReActState, ScratchpadEntry
 from mamba_agents_workflows.react_steering import ReActSteering
-from mamba_agents_workflows.templates import BUILTIN, check_template, render
+from mamba_agents_workflows.templates import BUILTIN, check_template, prompt_manager_of, render
 
 DepsT = TypeVar("DepsT")
 
@@ -79,8 +79,7 @@ class ReActWorkflow(Workflow[DepsT, str, ReActState], Generic[DepsT]):
     @property
     def prompt_manager(self) -> PromptManager:
         if self._prompt_manager is None:
-            own = getattr(self.agent, "prompt_manager", None)
-            self._prompt_manager = own if isinstance(own, PromptManager) else PromptManager()
+            self._prompt_manager = prompt_manager_of(self.agent)
         return self._prompt_manager
 
     def _create_initial_state(self, prompt: str) -> WorkflowState[ReActState]:

@@ -28,7 +28,7 @@ from mamba_agents_workflows.reflection_config import (
     ReflectionState,
 )
 from mamba_agents_workflows.reflection_hooks import ReflectionHooks
-from mamba_agents_workflows.templates import check_template, render
+from mamba_agents_workflows.templates import check_template, prompt_manager_of, render
 
 DepsT = TypeVar("DepsT")
 
@@ -92,8 +92,7 @@ class ReflectionWorkflow(Workflow[DepsT, str, ReflectionState], Generic[DepsT]):
     @property
     def prompt_manager(self) -> PromptManager:
         if self._prompt_manager is None:
-            own = getattr(self.agent, "prompt_manager", None)
-            self._prompt_manager = own if isinstance(own, PromptManager) else PromptManager()
+            self._prompt_manager = prompt_manager_of(self.agent)
         return self._prompt_manager
 
     def _create_initial_state(self, prompt: str) -> WorkflowState[ReflectionState]:

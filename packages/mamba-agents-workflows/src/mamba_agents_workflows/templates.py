@@ -10,6 +10,13 @@ from typing import Any
 
 from mamba_agents.prompts import PromptManager, TemplateConfig
 
+
+def prompt_manager_of(agent: Any) -> PromptManager:
+    """The agent's own prompt manager (so the user's templates win), or a fresh one."""
+    own = getattr(agent, "prompt_manager", None)
+    return own if isinstance(own, PromptManager) else PromptManager()
+
+
 BUILTIN: dict[str, str] = {
     "workflow/react_system": (
         "Solve the task in a loop of reasoning and acting.\n"
