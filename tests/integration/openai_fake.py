@@ -12,8 +12,11 @@ from typing import Any
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def text_reply(text: str, *, prompt_tokens: int = 11, completion_tokens: int = 7) -> dict[str, Any]:
-    return {"content": text, "usage": (prompt_tokens, completion_tokens)}
+def text_reply(
+    text: str, *, prompt_tokens: int = 11, completion_tokens: int = 7, chunk: int | None = None
+) -> dict[str, Any]:
+    """``chunk``: when streamed, send the text in deltas of this many characters (default: one delta)."""
+    return {"content": text, "usage": (prompt_tokens, completion_tokens), "chunk": chunk}
 
 
 def tool_reply(name: str, arguments: dict[str, Any], call_id: str = "call_1") -> dict[str, Any]:
@@ -58,7 +61,7 @@ class FakeOpenAI:
                     message["tool_calls"] = reply["tool_calls"]
                 prompt, completion = reply.get("usage", (0, 0))
                 if body.get("stream"):
-                    self._stream(body, message, prompt, completion)
+                    self._stream(body, message, prompt, completion, reply.get("chunk"))
                     return
                 self._send(
                     200,
@@ -83,7 +86,12 @@ class FakeOpenAI:
                 )
 
             def _stream(
-                self, body: dict[str, Any], message: dict[str, Any], prompt: int, completion: int
+                self,
+                body: dict[str, Any],
+                message: dict[str, Any],
+                prompt: int,
+                completion: int,
+                reply_chunk: int | None = None,
             ) -> None:
                 """The same answer as server-sent events: the delta, then the finish reason and usage."""
                 chunk_id = f"chatcmpl-{len(fake.requests)}"
@@ -100,11 +108,18 @@ class FakeOpenAI:
                         payload["usage"] = usage
                     return f"data: {json.dumps(payload)}\n\n".encode()
 
-                delta: dict[str, Any] = {"role": "assistant", "content": message.get("content")}
+                content = message.get("content")
+                size = reply_chunk or len(content or "") or 1
+                pieces = (
+                    [content[i : i + size] for i in range(0, len(content), size)] if content else [content]
+                )
+                delta: dict[str, Any] = {"role": "assistant", "content": pieces[0]}
                 if message.get("tool_calls"):
                     delta["tool_calls"] = [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]
                 finish = "tool_calls" if message.get("tool_calls") else "stop"
                 data = event([{"index": 0, "delta": delta, "finish_reason": None}])
+                for piece in pieces[1:]:
+                    data += event([{"index": 0, "delta": {"content": piece}, "finish_reason": None}])
                 data += event([{"index": 0, "delta": {}, "finish_reason": finish}])
                 usage = {"prompt_tokens": prompt, "completion_tokens": completion}
                 data += event([], {**usage, "total_tokens": prompt + completion})

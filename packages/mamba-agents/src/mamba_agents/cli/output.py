@@ -17,8 +17,16 @@ def stdout() -> Console:
 
 
 def stderr() -> Console:
-    return Console(stderr=True)
+    # soft wrap: a status or footer line stays one line in a log, whatever the terminal's width
+    return Console(stderr=True, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def print_answer(text: Any) -> None:
+    """A model's answer as it is: no wrapping, styling or markup, one newline at the end."""
+    text = text if isinstance(text, str) else str(text)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()

@@ -8,6 +8,7 @@ import click
 
 if TYPE_CHECKING:
     from mamba_agents.agent import Agent
+    from mamba_agents.cli.streaming import TurnDisplay
 
 
 def _build_agent(
@@ -53,10 +54,19 @@ async def _read_events(ctx: Any, events: Any) -> None:
         pass
 
 
-def _answer(agent: Agent, prompt: str) -> Any:
+def _answer(agent: Agent, prompt: Any, display: TurnDisplay | None = None) -> Any:
     """One turn whose model requests are streamed: Ctrl-C then closes the stream, and a llama.cpp server (or
-    the embedded model) stops generating at once; a non-streamed request would run on to its end."""
-    return agent.run_sync(prompt, event_stream_handler=_read_events)
+    the embedded model) stops generating at once; a non-streamed request would run on to its end.
+
+    With ``display`` the text is shown as it arrives (``display.finish`` is left to the caller)."""
+    if display is None:
+        return agent.run_sync(prompt, event_stream_handler=_read_events)
+    display.start()
+    try:
+        return agent.run_sync(prompt, event_stream_handler=display.handle)
+    except BaseException:
+        display.abort()
+        raise
 
 
 # The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
@@ -135,7 +145,7 @@ def run(
     trace: bool,
 ) -> None:
     """Run one prompt and print the answer, tokens used and cost. Ctrl-C stops it (exit status 130)."""
-    from mamba_agents.cli.output import print_json, stderr, stdout
+    from mamba_agents.cli.output import print_json, stderr
 
     if session and continue_last:
         raise click.UsageError("give --session NAME or --continue, not both")
@@ -155,12 +165,20 @@ def run(
             if tracer is not None and tracer.trace_id is not None:
                 stderr().print(tracer.end_trace().rich_tree())  # type: ignore[union-attr]
         return
+    from mamba_agents.cli.streaming import TurnDisplay
+
+    display = None if as_json else TurnDisplay()
     try:
-        with stderr().status("Thinking…", spinner="dots"):
-            result = _answer(agent, prompt)
+        if display is None:
+            with stderr().status("Thinking…", spinner="dots"):
+                result = _answer(agent, prompt)
+        else:
+            result = _answer(agent, prompt, display)
     except KeyboardInterrupt:
         stderr().print("[yellow]cancelled[/yellow] (Ctrl-C): the turn was stopped")
         raise SystemExit(INTERRUPTED_EXIT) from None
+    if display is not None:
+        display.finish(result.output)
     if as_json:
         output = result.output
         print_json(
@@ -172,7 +190,6 @@ def run(
             }
         )
         return
-    stdout().print(result.output, markup=False, highlight=False)
     stderr().print(_footer(agent))
     if tracer is not None:
         stderr().print(tracer.end_trace().rich_tree())  # type: ignore[union-attr]
@@ -188,7 +205,7 @@ def _run_workflow(agent: Agent, name: str, prompt: str, as_json: bool) -> None:
     """Run ``prompt`` through workflow ``name``: steps live on stderr, the answer on stdout."""
     import sys
 
-    from mamba_agents.cli.output import print_json, stderr, stdout
+    from mamba_agents.cli.output import print_answer, print_json, stderr
     from mamba_agents.cli.workflow_output import footer, live_hooks, print_trace
     from mamba_agents.workflows.registry import build_workflow, get_workflow
 
@@ -210,7 +227,7 @@ def _run_workflow(agent: Agent, name: str, prompt: str, as_json: bool) -> None:
     else:
         print_trace(workflow, result, console)
         if result.output is not None:
-            stdout().print(result.output, markup=False, highlight=False)
+            print_answer(result.output)
         console.print(footer(name, result))
     if not result.success:
         click.echo(f"error: {result.error}", err=True)
@@ -237,6 +254,7 @@ def chat(
     from rich.markup import escape
 
     from mamba_agents.cli.output import stderr, stdout
+    from mamba_agents.cli.streaming import TurnDisplay
 
     agent = _build_agent(model, tools, system, config_file, session)
     stdout().print(f"[bold]mamba chat[/bold] with {agent.model_name} — /exit to leave, /clear, /usage")
@@ -259,14 +277,14 @@ def chat(
         if text == "/usage":
             stderr().print(_footer(agent))
             continue
+        display = TurnDisplay()
         try:
-            with stderr().status("Thinking…", spinner="dots"):
-                result = _answer(agent, text)
+            result = _answer(agent, text, display)
         except KeyboardInterrupt:  # stop this turn, keep the chat
             stderr().print("[yellow]turn cancelled[/yellow] (Ctrl-C); Ctrl-C at the prompt leaves")
             continue
         except Exception as exc:  # keep the session: report and let the user go on
             stderr().print(f"[red]error:[/red] {escape(f'{type(exc).__name__}: {exc}')}", highlight=False)
             continue
-        stdout().print(result.output, markup=False, highlight=False)
+        display.finish(result.output)
     stderr().print(_footer(agent))
