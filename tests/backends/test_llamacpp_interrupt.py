@@ -71,6 +71,7 @@ def test_ctrl_c_stops_the_llama_cpp_server_generating(
         [sys.executable, "-m", "mamba_agents.cli", "run", "Write a very long story about a dragon."],
         cwd=tmp_path,
         env=env,
+        stdin=subprocess.DEVNULL,  # `mamba run` reads a piped stdin into the prompt
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -32,7 +32,9 @@ def wait_for(check: Callable[[], bool], what: str, limit: float = WAIT) -> None:
     pytest.fail(f"gave up after {limit:g} s waiting for {what}")
 
 
-def mamba(tmp_path: Path, server: FaultServer, *args: str) -> subprocess.Popen[str]:
+def mamba(
+    tmp_path: Path, server: FaultServer, *args: str, stdin: int = subprocess.PIPE
+) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAMBA_")}
     env.update(
         HOME=str(tmp_path),
@@ -45,7 +47,7 @@ def mamba(tmp_path: Path, server: FaultServer, *args: str) -> subprocess.Popen[s
         [sys.executable, "-m", "mamba_agents.cli", *args],
         cwd=tmp_path,
         env=env,
-        stdin=subprocess.PIPE,
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -58,7 +60,8 @@ def streaming(server: FaultServer) -> bool:
 
 def test_ctrl_c_in_mamba_run_closes_the_stream_and_exits(tmp_path: Path) -> None:
     with FaultServer([slow_stream(words=400, seconds=0.05)]) as server:
-        proc = mamba(tmp_path, server, "run", "count to four hundred")
+        # `mamba run` reads piped stdin into the prompt, so it gets an empty one
+        proc = mamba(tmp_path, server, "run", "count to four hundred", stdin=subprocess.DEVNULL)
         try:
             wait_for(lambda: server.hits >= 1, "the request")
             assert server.requests[0].get("stream") is True  # the CLI streams, so closing it stops the server

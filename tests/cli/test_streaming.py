@@ -117,6 +117,7 @@ def test_words_reach_stdout_while_the_server_is_still_generating(tmp_path: Path)
             [sys.executable, "-m", "mamba_agents.cli", "run", "count"],
             cwd=tmp_path,
             env=env,
+            stdin=subprocess.DEVNULL,  # a piped stdin would be read into the prompt
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )

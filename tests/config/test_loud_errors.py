@@ -40,6 +40,7 @@ def mamba(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subproces
     clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("MAMBA_")}
     return subprocess.run(
         [sys.executable, "-m", "mamba_agents.cli", *args],
+        stdin=subprocess.DEVNULL,  # `mamba run` reads a piped stdin into the prompt
         capture_output=True,
         text=True,
         cwd=cwd,

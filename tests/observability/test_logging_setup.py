@@ -155,6 +155,7 @@ def test_mamba_run_applies_logging_and_keeps_stdout_for_the_answer(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "mamba_agents.cli", "run", "-m", "test", "--config", "cfg.toml", "hi"],
         cwd=tmp_path,
+        stdin=subprocess.DEVNULL,  # `mamba run` reads a piped stdin into the prompt
         capture_output=True,
         text=True,
         timeout=120,

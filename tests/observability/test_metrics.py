@@ -153,7 +153,7 @@ def test_mamba_run_json_has_the_metrics(tmp_path, monkeypatch):
     for key in list(os.environ):
         if key.startswith("MAMBA_"):
             monkeypatch.delenv(key)
-    done = CliRunner().invoke(cli, ["run", "-m", "test", "-t", "current_time", "--json", "hi"])
+    done = CliRunner().invoke(cli, ["run", "-m", "test", "-T", "current_time", "--json", "hi"])
     assert done.exit_code == 0, done.output
     figures = json.loads(done.stdout)["metrics"]
     assert figures["requests"] == 2 and figures["runs"] == 1

@@ -175,7 +175,7 @@ def test_mamba_run_trace_prints_the_span_tree_after_the_answer(tmp_path, monkeyp
         if key.startswith("MAMBA_"):
             monkeypatch.delenv(key)
     runner = CliRunner()
-    done = runner.invoke(cli, ["run", "-m", "test", "-t", "current_time", "--trace", "hi"])
+    done = runner.invoke(cli, ["run", "-m", "test", "-T", "current_time", "--trace", "hi"])
     assert done.exit_code == 0, done.output
     out, err = done.stdout, done.stderr
     assert out.strip().startswith('{"current_time"')

@@ -92,7 +92,22 @@ def main(argv: list[str] | None = None) -> None:
         if not _only_help_or_version(args):
             _fail(exc, 2)
     try:
-        cli.main(args=args, prog_name="mamba", standalone_mode=True)
+        status = cli.main(args=args, prog_name="mamba", standalone_mode=False)
+    except click.UsageError as exc:  # one line, not click's usage block
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except BrokenPipeError:
+        # `mamba run ... | head -1`: the reader left; say nothing more on the closed pipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
     except (ConfigError, PluginError) as exc:
         _fail(exc, 2)
     except Exception as exc:
@@ -100,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         if not type(exc).__module__.startswith(("pydantic_ai", "mamba_agents", "openai")):
             raise
         _fail(exc, 1, with_type=True)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 def _only_help_or_version(args: list[str]) -> bool:

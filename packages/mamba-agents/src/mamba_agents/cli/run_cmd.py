@@ -102,7 +102,7 @@ _model_option = click.option(
 )
 _tools_option = click.option(
     "--tools",
-    "-t",
+    "-T",
     multiple=True,
     help="Tool or group names from the tools registry (repeat or comma-separate).",
 )
@@ -114,7 +114,15 @@ _session_option = click.option(
 
 
 @click.command()
-@click.argument("prompt")
+@click.argument("prompt", required=False)
+@click.option(
+    "--attach",
+    "-a",
+    "attachments",
+    multiple=True,
+    metavar="FILE",
+    help="Attach a file: text files are inlined with their name, images sent as images (repeatable).",
+)
 @_model_option
 @_tools_option
 @_system_option
@@ -133,7 +141,8 @@ _session_option = click.option(
 )
 @click.option("--trace", is_flag=True, help="Print the run's span tree (duration, tokens) after the answer.")
 def run(
-    prompt: str,
+    prompt: str | None,
+    attachments: tuple[str, ...],
     model: str | None,
     tools: tuple[str, ...],
     system: str | None,
@@ -144,20 +153,28 @@ def run(
     workflow_name: str | None,
     trace: bool,
 ) -> None:
-    """Run one prompt and print the answer, tokens used and cost. Ctrl-C stops it (exit status 130)."""
+    """Run one prompt and print the answer, tokens used and cost. Ctrl-C stops it (exit status 130).
+
+    Piped stdin is part of the prompt (it comes first: `cat notes.md | mamba run "summarise"`); PROMPT "-"
+    reads the whole prompt from stdin. The answer streams to stdout as written by the model; the footer goes
+    to stderr.
+    """
+    from mamba_agents.cli.inputs import InputError, read_prompt
     from mamba_agents.cli.output import print_json, stderr
 
     if session and continue_last:
-        raise click.UsageError("give --session NAME or --continue, not both")
+        raise InputError("give --session NAME or --continue, not both")
+    prompt_input = read_prompt(prompt, attachments)
     tracer = _tracer() if trace else None
     caps = (tracer.instrumentation(),) if tracer is not None else ()
     agent = _build_agent(model, tools, system, config_file, session, continue_last, caps)
+    prompt_value = prompt_input.parts(agent.model)
     if tracer is not None:
         tracer.start_trace({"mamba.command": "run", "mamba.model": agent.model_name})
     workflow_name = workflow_name or agent.settings.workflows.default
     if workflow_name:
         try:
-            _run_workflow(agent, workflow_name, prompt, as_json)
+            _run_workflow(agent, workflow_name, prompt_value, as_json)
         except KeyboardInterrupt:
             stderr().print("[yellow]cancelled[/yellow] (Ctrl-C): the workflow was stopped")
             raise SystemExit(INTERRUPTED_EXIT) from None
@@ -171,9 +188,9 @@ def run(
     try:
         if display is None:
             with stderr().status("Thinking…", spinner="dots"):
-                result = _answer(agent, prompt)
+                result = _answer(agent, prompt_value)
         else:
-            result = _answer(agent, prompt, display)
+            result = _answer(agent, prompt_value, display)
     except KeyboardInterrupt:
         stderr().print("[yellow]cancelled[/yellow] (Ctrl-C): the turn was stopped")
         raise SystemExit(INTERRUPTED_EXIT) from None
@@ -201,7 +218,7 @@ def _tracer() -> Any:
     return RequestTracer()
 
 
-def _run_workflow(agent: Agent, name: str, prompt: str, as_json: bool) -> None:
+def _run_workflow(agent: Agent, name: str, prompt: Any, as_json: bool) -> None:
     """Run ``prompt`` through workflow ``name``: steps live on stderr, the answer on stdout."""
     import sys
 
