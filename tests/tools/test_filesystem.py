@@ -118,7 +118,11 @@ def test_read_window_cuts_a_single_overlong_line(root: Path, sec: FilesystemSecu
     assert window.line_cut and len(window.text) == 1_000 and not window.complete
 
 
-@pytest.mark.parametrize("payload", [b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", b"\xff\xfe\xfa not utf-8 \xc3\x28"])
+# Text that is not UTF-8 is read as Windows-1252/Latin-1 (test_encodings.py); control bytes mean binary.
+NOT_TEXT = [b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", b"\x01\x02\xfa not utf-8 \xc3\x28\x03"]
+
+
+@pytest.mark.parametrize("payload", NOT_TEXT)
 def test_binary_files_are_detected_not_dumped(root: Path, sec: FilesystemSecurity, payload: bytes) -> None:
     (root / "image.txt").write_bytes(payload * 100)
     with pytest.raises(BinaryFileError, match="binary") as info:

@@ -71,11 +71,12 @@ def config(root: Path, **overrides: Any) -> ToolsConfig:
 
 # -- schemas ----------------------------------------------------------------------------------------------
 
+# read_file's encoding is the model's to choose (issue 9 §5): it changes how bytes are shown, not what
+# is allowed.
 HIDDEN = {
     "security",
     "config",
     "env",
-    "encoding",
     "max_chars",
     "max_entries",
     "create_parents",

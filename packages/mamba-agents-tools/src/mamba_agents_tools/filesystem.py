@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mamba_agents.surrogates import escape_surrogates
+
 from mamba_agents_tools.errors import (
     BinaryFileError,
     InvalidArgumentError,
@@ -27,6 +29,7 @@ from mamba_agents_tools.errors import (
 from mamba_agents_tools.locks import PATH_LOCKS
 from mamba_agents_tools.results import ResultList, builtin_tool
 from mamba_agents_tools.security import FilesystemSecurity, default_security, real_path
+from mamba_agents_tools.text import UndecodableError, decode_text
 
 __all__ = [
     "FilesystemSecurity",
@@ -42,18 +45,10 @@ __all__ = [
     "write_file",
 ]
 
-_BINARY_SNIFF_BYTES = 8192
 _CHUNK = 1024 * 1024
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-
-
-def looks_binary(head: bytes, encoding: str = "utf-8") -> bool:
-    """A NUL byte in the first 8 KiB means binary (except for UTF-16/32, where NULs are normal)."""
-    if encoding.lower().replace("-", "").startswith(("utf16", "utf32")):
-        return False
-    return b"\0" in head[:_BINARY_SNIFF_BYTES]
 
 
 def _iso(timestamp: float) -> str:
@@ -77,6 +72,7 @@ class TextWindow:
     lines_returned: int
     total_lines: int
     line_cut: bool = False
+    encoding: str = "utf-8"
 
     @property
     def complete(self) -> bool:
@@ -122,13 +118,17 @@ def _read_bytes(sec: FilesystemSecurity, path: str | os.PathLike[str]) -> tuple[
 def read_window(
     path: str | os.PathLike[str],
     *,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
     offset: int = 0,
     limit: int | None = None,
     max_chars: int | None = None,
     security: FilesystemSecurity | None = None,
 ) -> TextWindow:
-    """Read ``limit`` lines of a text file from line ``offset``, at most ``max_chars`` characters of them."""
+    """Read ``limit`` lines of a text file from line ``offset``, at most ``max_chars`` characters of them.
+
+    ``encoding=None`` detects it: a byte-order mark (UTF-8, UTF-16, UTF-32), else UTF-8, else Windows-1252 or
+    Latin-1; the window says which was used.
+    """
     sec = default_security(security)
     if offset < 0:
         raise InvalidArgumentError(f"offset must be 0 or more (a 0-based line number), got {offset}")
@@ -137,24 +137,21 @@ def read_window(
     if max_chars is not None and max_chars < 1:
         raise ValueError("max_chars must be positive")
     real, data = _read_bytes(sec, path)
-    if looks_binary(data, encoding):
-        raise BinaryFileError(
-            f"{_requested(path)!r} looks like a binary file ({len(data)} bytes); its contents are not shown. "
-            "Use file_info for its metadata."
-        )
     try:
-        text = data.decode(encoding)
+        decoded = decode_text(data, encoding)
     except LookupError:
         raise InvalidArgumentError(f"unknown text encoding {encoding!r}") from None
-    except UnicodeDecodeError as exc:
+    except UndecodableError as exc:
+        hint = "" if encoding is not None else " (pass encoding= if it is text in another encoding)"
         raise BinaryFileError(
-            f"{_requested(path)!r} is not valid {encoding} text (byte {exc.start}); it is probably binary, "
-            "so its contents are not shown."
+            f"{_requested(path)!r} looks like a binary file ({len(data)} bytes): {exc}; its contents are not "
+            f"shown{hint}. Use file_info for its metadata."
         ) from None
+    text, used = decoded.text, decoded.encoding
     shown = sec.display(real)
     if offset == 0 and limit is None and (max_chars is None or len(text) <= max_chars):
         count = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
-        return TextWindow(text, shown, 0, count, count)
+        return TextWindow(text, shown, 0, count, count, encoding=used)
     lines = split_lines(text)
     total = len(lines)
     if offset and offset >= total:
@@ -171,19 +168,20 @@ def read_window(
             break
         chosen.append(line)
         used += len(line)
-    return TextWindow("".join(chosen), shown, offset, len(chosen), total, line_cut)
+    return TextWindow("".join(chosen), shown, offset, len(chosen), total, line_cut, used)
 
 
 @builtin_tool
 def read_file(
     path: str,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
     offset: int = 0,
     limit: int | None = None,
     *,
     security: FilesystemSecurity | None = None,
 ) -> str:
-    """Read a text file (optionally ``limit`` lines from the 0-based line ``offset``).
+    """Read a text file (optionally ``limit`` lines from the 0-based line ``offset``); ``encoding=None``
+    detects a byte-order mark, UTF-8, or Windows-1252/Latin-1.
 
     Raises ``FileNotFoundError``, ``PermissionError`` (outside the sandbox, extension rule, size limit) or
     ``ValueError`` (binary file); inside an agent these reach the model as failed tool calls.
@@ -315,7 +313,7 @@ def _entry(
 ) -> dict:
     is_dir = stat.S_ISDIR(info.st_mode)
     return {
-        "name": shown_path.name or real.name,
+        "name": escape_surrogates(shown_path.name or real.name),
         "path": sec.display(shown_path),
         "is_file": stat.S_ISREG(info.st_mode),
         "is_dir": is_dir,
@@ -366,7 +364,11 @@ def _walk_listing(
         with os.scandir(fd) as scan:
             entries = sorted(scan, key=lambda e: e.name)
     except OSError as exc:  # unreadable, or vanished while walking: report it, keep listing the rest
-        yield {"name": directory.name, "path": sec.display(directory), "error": exc.strerror or str(exc)}
+        yield {
+            "name": escape_surrogates(directory.name),
+            "path": sec.display(directory),
+            "error": exc.strerror or str(exc),
+        }
         return
     for entry in entries:
         seen = _visible(sec, directory, entry)
@@ -380,7 +382,11 @@ def _walk_listing(
             try:
                 child = _open_child(fd, entry.name)
             except OSError as exc:  # replaced (by a symlink, say) since it was read: not entered
-                yield {"name": entry.name, "path": sec.display(shown), "error": exc.strerror or str(exc)}
+                yield {
+                    "name": escape_surrogates(entry.name),
+                    "path": sec.display(shown),
+                    "error": exc.strerror or str(exc),
+                }
                 continue
             try:
                 yield from _walk_listing(sec, child, shown, depth + 1, max_depth)

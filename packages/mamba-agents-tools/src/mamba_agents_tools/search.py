@@ -18,10 +18,10 @@ from pathlib import Path
 import regex
 
 from mamba_agents_tools.errors import InvalidArgumentError, PathNotFoundError, PathOutsideSandboxError
-from mamba_agents_tools.filesystem import looks_binary
 from mamba_agents_tools.patterns import SegmentMatcher, name_matcher, split_pattern
 from mamba_agents_tools.results import ResultList, builtin_tool
 from mamba_agents_tools.security import FilesystemSecurity, default_security, real_path
+from mamba_agents_tools.text import UndecodableError, decode_text
 
 __all__ = ["GrepMatch", "GrepResults", "glob_search", "grep_search"]
 
@@ -191,9 +191,12 @@ def _file_lines(sec: FilesystemSecurity, real: str) -> list[str] | None:
         if sec.max_file_size is not None and size > sec.max_file_size:
             return None
         data = fh.read() if sec.max_file_size is None else fh.read(sec.max_file_size + 1)
-    if (sec.max_file_size is not None and len(data) > sec.max_file_size) or looks_binary(data):
+    if sec.max_file_size is not None and len(data) > sec.max_file_size:
         return None
-    lines = data.decode("utf-8", errors="replace").split("\n")
+    try:
+        lines = decode_text(data).text.split("\n")
+    except UndecodableError:
+        return None
     if lines and lines[-1] == "":
         lines.pop()
     return [line.removesuffix("\r") for line in lines]

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mamba_agents.surrogates import escape_surrogates
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from mamba_agents_tools.errors import (
@@ -35,6 +36,7 @@ from mamba_agents_tools.errors import (
     SymlinkLoopError,
 )
 from mamba_agents_tools.protected import ProtectedPaths
+from mamba_agents_tools.text import unescape_name
 
 if TYPE_CHECKING:
     from mamba_agents.config import ToolsConfig
@@ -203,7 +205,8 @@ class FilesystemSecurity(BaseModel):
         if "\0" in raw:
             raise InvalidArgumentError("path contains a NUL character")
         candidate = Path(raw)
-        return candidate if candidate.is_absolute() else self.base_directory / candidate
+        absolute = candidate if candidate.is_absolute() else self.base_directory / candidate
+        return Path(unescape_name(os.fspath(absolute)))
 
     def _contain(self, real: Path, requested: str | os.PathLike[str]) -> None:
         if self.sandbox_mode and not self.contains(real):
@@ -245,7 +248,7 @@ class FilesystemSecurity(BaseModel):
         if text == str(self.base_directory):
             return "."
         prefix = self._prefix()
-        return text[len(prefix) :] if text.startswith(prefix) else text
+        return escape_surrogates(text[len(prefix) :] if text.startswith(prefix) else text)
 
     # -- policy -----------------------------------------------------------------------------------------
 

@@ -80,7 +80,9 @@ class _ModelTools:
     def functions(self) -> dict[str, Callable[..., Any]]:
         sec, cfg = self.security, self.config
 
-        def read_file(path: str, offset: int = 0, limit: int | None = None) -> str:
+        def read_file(
+            path: str, offset: int = 0, limit: int | None = None, encoding: str | None = None
+        ) -> str:
             """Read a text file. Large files come back in parts: the result ends with a note giving the
             offset to continue from.
 
@@ -88,14 +90,30 @@ class _ModelTools:
                 path: File path, relative to the working directory.
                 offset: 0-based line number to start reading at.
                 limit: Most lines to return (default: as many as fit).
+                encoding: Text encoding, e.g. "utf-16-le" (default: detected; UTF-8, a byte-order mark, or
+                    Windows-1252/Latin-1).
             """
             window = filesystem.read_window(
-                path, offset=offset, limit=limit, max_chars=cfg.max_read_chars, security=sec
+                path,
+                encoding=encoding,
+                offset=offset,
+                limit=limit,
+                max_chars=cfg.max_read_chars,
+                security=sec,
             )
-            if window.complete:
+            # Said only when detection chose a legacy encoding: write_file writes UTF-8.
+            decoded = (
+                ""
+                if encoding is not None or window.encoding == "utf-8"
+                else f" {window.path} is {window.encoding} text, not UTF-8."
+            )
+            if window.complete and not decoded:
                 return window.text
+            if window.complete:
+                text = window.text if window.text.endswith("\n") or not window.text else window.text + "\n"
+                return f"{text}[{decoded.strip()}]"
             first, last = window.offset + 1, window.offset + window.lines_returned
-            note = f"[Showing lines {first}-{last} of {window.total_lines} of {window.path}."
+            note = f"[Showing lines {first}-{last} of {window.total_lines} of {window.path}.{decoded}"
             if window.line_cut:
                 note += f" Line {first} is longer than {cfg.max_read_chars} characters and was cut."
             if window.next_offset is not None:

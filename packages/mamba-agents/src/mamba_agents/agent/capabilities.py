@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pydantic_ai.toolsets import ToolsetTool, WrapperToolset
 from mamba_agents.observability.runlog import RunLog
 from mamba_agents.observability.spans import tool_denied
 from mamba_agents.resilience.truncated import check_complete
+from mamba_agents.surrogates import escape_deep, escape_surrogates
 from mamba_agents.tokens import UsageRecord, UsageTracker
 
 
@@ -39,7 +41,7 @@ def _as_tool_failure(exc: Exception, tool: str = "?") -> Exception:
         tool_denied(tool, exc)
     if type(exc).__module__.startswith("pydantic_ai"):
         return exc
-    return ToolFailed(f"{type(exc).__name__}: {exc}")
+    return ToolFailed(escape_surrogates(f"{type(exc).__name__}: {exc}"))
 
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -53,11 +55,17 @@ def sendable(value: Any) -> Any:
     Otherwise the error surfaces later, outside the tool (counting tokens, building the next request), and
     crashes the run instead of reaching the model.
     """
+    if isinstance(value, str):
+        return escape_surrogates(value)
     if isinstance(value, _PLAIN):
         return value
     try:
         tool_return_ta.dump_json(value, by_alias=True)
     except Exception:
+        escaped = escape_deep(value)
+        with contextlib.suppress(Exception):
+            tool_return_ta.dump_json(escaped, by_alias=True)
+            return escaped
         try:
             text = str(value)
         except Exception:
