@@ -20,6 +20,10 @@ from mamba_agents_tools.shellparse import analyse
 ONLY_LS = BashConfig(allowed_commands=["ls"])
 
 BYPASSES = [
+    # negation: tree-sitter reads the second '!' as a command name; bash runs touch
+    "! ! touch PWNED",
+    "ls; ! ! ! touch PWNED",
+    "if ! ! touch PWNED; then ls; fi",
     # the two from the issue
     "ls;>/dev/null touch PWNED",
     "ls #'\ntouch PWNED\nls #'",
@@ -103,7 +107,9 @@ def test_bypass_corpus_needs_approval(command: str) -> None:
     assert policy.needs_approval(command), command
 
 
-@pytest.mark.parametrize("command", ["ls", "ls -la | ls", "ls >/dev/null; ls && ls || ls", "ls # note"])
+@pytest.mark.parametrize(
+    "command", ["ls", "ls -la | ls", "ls >/dev/null; ls && ls || ls", "ls # note", "! ! ls"]
+)
 def test_allowed_commands_still_run(sandbox: FilesystemSecurity, command: str) -> None:
     assert run_bash(command, security=sandbox, config=ONLY_LS).return_code == 0
 
@@ -119,6 +125,15 @@ def test_deny_list_refuses_what_it_cannot_scan(sandbox: FilesystemSecurity) -> N
     deny = BashConfig(denied_commands=["rm"])
     with pytest.raises(CommandDeniedError, match="deny-list"):
         run_bash("eval $'\\x72\\x6d' x", security=sandbox, config=deny)
+
+
+@pytest.mark.parametrize("command", ["! ! rm victim", "! ! ! rm victim", "ls && ! ! rm victim"])
+def test_deny_list_sees_through_repeated_negation(sandbox: FilesystemSecurity, command: str) -> None:
+    victim = sandbox.base_directory / "victim"
+    victim.write_text("keep me")
+    with pytest.raises(CommandDeniedError, match="'rm', which is on the deny-list"):
+        run_bash(command, security=sandbox, config=BashConfig(denied_commands=["rm"]))
+    assert victim.exists()
 
 
 def test_relative_path_entries_are_dropped(sandbox: FilesystemSecurity) -> None:

@@ -285,6 +285,10 @@ class _Reader:
                 self.problem(child, f"the shell construct {child.type!r} is not analysed")
         words.extend(extra or [])
         words.sort(key=lambda w: w.start_byte)
+        # tree-sitter reads the second '!' of '! ! ls' as a command named '!'; bash reads every unquoted
+        # leading '!' as negation and runs ls. (A quoted '!' is a real command name.)
+        while words and words[0].type == "word" and _text(words[0]) == "!":
+            words.pop(0)
         self.read_words(words)
         if not words:
             self.problem(node, "a command without a name is not analysed")
