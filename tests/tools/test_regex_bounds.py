@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from mamba_agents.config import AgentSettings, ToolsConfig
-from mamba_agents.tools import build_toolset, grep_search
+from mamba_agents.tools import build_toolset, glob_search, grep_search
 from mamba_agents.tools.filesystem import FilesystemSecurity
 from mamba_agents_tools.errors import InvalidArgumentError
 from pydantic_ai import Agent, Tool
@@ -124,3 +124,30 @@ def test_invalid_argument_is_still_a_value_error_for_python_callers(hostile: Pat
     with pytest.raises(ValueError, match="invalid regular expression"):
         grep_search("(", security=FilesystemSecurity(base_directory=hostile))
     assert issubclass(InvalidArgumentError, ValueError)
+
+
+@pytest.mark.parametrize("route", ["plain Agent + Tool(grep_search)", "plain Agent + tools=[grep_search]"])
+def test_a_model_cannot_ask_a_plain_route_for_an_unbounded_result(
+    route: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mamba_agents_tools.search import MAX_CONTEXT_LINES, MAX_RESULTS
+
+    (tmp_path / "big.txt").write_text("hit\n" * (MAX_RESULTS + 500))
+    for i in range(3):
+        (tmp_path / f"f{i}.txt").touch()
+    monkeypatch.chdir(tmp_path)
+    huge = 10**9
+    calls = [("grep_search", {"pattern": "hit", "max_results": huge, "context_lines": huge})]
+    seen: list[Any] = []
+    routes = _routes(tmp_path)
+    routes[route]["tools"].append(Tool(glob_search) if "Tool(" in route else glob_search)
+    calls.append(("glob_search", {"pattern": "*.txt", "max_results": huge}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pydantic-ai: no return schema for ResultList
+        agent = Agent(_model(calls, seen), **routes[route])
+    agent.run_sync("search")
+    grep, glob = (p.content for p in seen if isinstance(p, ToolReturnPart))
+    assert len(grep) == MAX_RESULTS
+    assert all(len(m.context_after) <= MAX_CONTEXT_LINES for m in grep)
+    assert max(len(m.context_before) for m in grep) == MAX_CONTEXT_LINES
+    assert len(glob) == 4

@@ -93,6 +93,12 @@ def _walk_fd(
             os.close(child)
 
 
+# Ceilings for what a caller (on a plain pydantic-ai route, the model) may ask for: above them the search
+# stops with ``truncated`` set, so one call cannot build an unbounded result.
+MAX_RESULTS = 10_000
+MAX_CONTEXT_LINES = 100
+
+
 @builtin_tool
 def glob_search(
     pattern: str,
@@ -113,6 +119,7 @@ def glob_search(
     sec = default_security(security)
     if max_results < 1:
         raise InvalidArgumentError(f"max_results must be at least 1, got {max_results}")
+    max_results = min(max_results, MAX_RESULTS)
     absolute, prefix, rest = split_pattern(pattern)
     if not recursive:
         rest = ["*" if seg == "**" else seg for seg in rest]
@@ -229,6 +236,7 @@ def grep_search(
         raise InvalidArgumentError(f"context_lines must be 0 or more, got {context_lines}")
     if max_results < 1:
         raise InvalidArgumentError(f"max_results must be at least 1, got {max_results}")
+    max_results, context_lines = min(max_results, MAX_RESULTS), min(context_lines, MAX_CONTEXT_LINES)
     matcher = name_matcher(file_pattern, include_hidden=include_hidden)
     root = sec.resolve(path)
     if not root.exists():
