@@ -26,3 +26,41 @@ def test_render_error_keeps_its_cause():
         template.render(n=0)
     assert isinstance(caught.value.cause, ZeroDivisionError)
     assert caught.value.cause is caught.value.__cause__
+
+
+def test_the_original_extension_list_finds_both_kinds_of_template(tmp_path, monkeypatch):
+    from mamba_agents import AgentSettings
+    from mamba_agents.prompts import PromptConfig, PromptManager
+
+    (tmp_path / "prompts" / "v1").mkdir(parents=True)
+    (tmp_path / "prompts" / "v1" / "greet.j2").write_text("Hi {{ who }}")
+    (tmp_path / "prompts" / "v1" / "note.md").write_text("---\ndescription: a note\n---\nA note\n")
+    (tmp_path / "prompts" / "v1" / "old.jinja2").write_text("not looked at")
+    config = PromptConfig(prompts_dir=tmp_path / "prompts", file_extensions=[".j2", ".md"])
+    assert config.file_extensions == [".j2", ".md"]
+    manager = PromptManager(config)
+    assert manager.render("greet", who="Ada") == "Hi Ada"
+    assert manager.render("note").strip() == "A note"
+    assert sorted(manager.list_prompts()) == ["greet", "note"]
+    assert PromptConfig(file_extensions=[".j2"]).markdown_extension is None
+
+    (tmp_path / "config.toml").write_text('[prompts]\nfile_extensions = [".j2", ".md"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert AgentSettings().prompts.file_extension == ".j2"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ([".j2", ".jinja2"], "one Jinja2 extension"),
+        ([".md"], "one Jinja2 extension"),
+        (".j2", "must be a list"),
+        (["j2"], "starts with a dot"),
+    ],
+)
+def test_a_wrong_extension_list_says_what_is_allowed(given, message):
+    from mamba_agents.prompts import PromptConfig
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        PromptConfig(file_extensions=given)

@@ -66,6 +66,30 @@ def test_security_from_config(root: Path) -> None:
     )
 
 
+def test_validate_path_applies_the_tools_rules(root: Path) -> None:
+    from mamba_agents_tools.errors import (
+        ExtensionNotAllowedError,
+        PathOutsideSandboxError,
+        ProtectedPathError,
+    )
+
+    (root / "notes.txt").write_text("x")
+    (root / "run.sh").write_text("x")
+    (root / ".env").write_text("KEY=1")
+    (root / "link.txt").symlink_to("/etc/hostname")
+    sec = FilesystemSecurity(base_directory=root, allowed_extensions=[".txt"])
+    assert sec.validate_path("notes.txt") == root.resolve() / "notes.txt"
+    assert sec.validate_path("sub/../notes.txt") == root.resolve() / "notes.txt"
+    with pytest.raises(ExtensionNotAllowedError):
+        sec.validate_path("run.sh")
+    with pytest.raises(PathOutsideSandboxError):
+        sec.validate_path("../outside.txt")
+    with pytest.raises(PathOutsideSandboxError):
+        sec.validate_path("link.txt")
+    with pytest.raises(ProtectedPathError):
+        FilesystemSecurity(base_directory=root).validate_path(".env")
+
+
 def test_default_security_is_the_current_directory(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(root / "subdir")
     assert read_file("nested.txt") == "nested text\n"

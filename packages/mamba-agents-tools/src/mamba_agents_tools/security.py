@@ -242,6 +242,14 @@ class FilesystemSecurity(BaseModel):
         self._contain(entry.parent, path)
         return entry
 
+    def validate_path(self, path: str | os.PathLike[str]) -> Path:
+        """The real path of ``path`` if every file tool's rules allow reading it (the original's API): inside
+        the sandbox, not protected, and its extension allowed. Raises the same errors the tools raise."""
+        real = self.resolve(path)
+        self.check_protected(real, path, write=False, action="use")
+        self.check_extension(real, path)
+        return real
+
     def display(self, real: Path | str) -> str:
         """How a resolved path is shown to the model: relative to the sandbox root when inside it."""
         text = os.fspath(real)

@@ -21,13 +21,17 @@ def valid_template_name(value: str) -> bool:
     return bool(value) and all(valid_segment(part) for part in value.split("/"))
 
 
+_MARKDOWN = (".md", ".markdown")
+
+
 class PromptConfig(BaseModel):
     """Where templates live and how they render.
 
     A template ``name`` such as ``"system/assistant"`` at version ``v1`` is the file
     ``<prompts_dir>/v1/system/assistant.jinja2`` (Jinja2) or ``.../assistant.md`` (markdown with YAML front
     matter; ``markdown_extension=None`` turns markdown files off). ``strict_mode`` makes a missing variable an
-    error instead of an empty string. With ``enable_caching`` a loaded template is kept until
+    error instead of an empty string. ``file_extensions=[".j2", ".md"]`` (the original's form) sets both
+    extensions at once. With ``enable_caching`` a loaded template is kept until
     ``PromptManager.clear_cache()``; without it, files are re-read on every use.
     """
 
@@ -46,6 +50,27 @@ class PromptConfig(BaseModel):
     default_variables: dict[str, Any] = Field(
         default_factory=dict, description="variables every template sees (lowest precedence)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_extension_list(cls, data: Any) -> Any:
+        # The original took one list, file_extensions=[".jinja2", ".md"]; here a markdown one is told apart.
+        if not isinstance(data, dict) or "file_extensions" not in data:
+            return data
+        data = dict(data)
+        given = data.pop("file_extensions")
+        if isinstance(given, str) or not isinstance(given, list | tuple):
+            raise ValueError(f"file_extensions must be a list such as ['.j2', '.md'], got {given!r}")
+        markdown = [ext for ext in given if ext in _MARKDOWN]
+        jinja = [ext for ext in given if ext not in _MARKDOWN]
+        if len(jinja) != 1 or len(markdown) > 1 or {"file_extension", "markdown_extension"} & data.keys():
+            raise ValueError(
+                "file_extensions holds one Jinja2 extension and at most one markdown one (.md or .markdown), "
+                f"e.g. ['.j2', '.md'], and replaces file_extension/markdown_extension; got {list(given)!r}"
+            )
+        data["file_extension"] = jinja[0]
+        data["markdown_extension"] = markdown[0] if markdown else None
+        return data
 
     @field_validator("default_version")
     @classmethod
